@@ -1,0 +1,91 @@
+//! Idempotent set-up of a fresh Debian machine: apt packages, rustup targets, cargo tools.
+//!
+//! As root, missing apt packages are installed; otherwise the exact `sudo apt-get install`
+//! line is printed and the task stops. Nothing is downloaded at run time of the app: this is
+//! build-time set-up only, from the package registries.
+
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+/// Debian packages needed to build and test everything (Tauri's WebKitGTK stack, Xvfb for
+/// the window tests, WebKitWebDriver, GStreamer's H.264 decoder, fonts).
+pub const APT_PACKAGES: &[&str] = &[
+    "pkg-config",
+    "libwebkit2gtk-4.1-dev",
+    "libgtk-3-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "gstreamer1.0-libav",
+    "fonts-dejavu-core",
+    "libgl1-mesa-dri",
+    "mesa-utils",
+];
+
+/// Installs the missing Debian packages among `pkgs`.
+pub fn apt(pkgs: &[&str]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !dpkg_installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false);
+    if !is_root {
+        bail!(
+            "missing Debian packages; install them with:\n    sudo apt-get install -y {}\nthen run this command again",
+            missing.join(" ")
+        );
+    }
+    eprintln!("installing Debian packages: {}", missing.join(" "));
+    crate::run_cmd(Command::new("apt-get").args(["update", "-qq"]))?;
+    crate::run_cmd(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing),
+    )
+}
+
+fn dpkg_installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+/// The version of `name` pinned in Cargo.lock.
+pub fn locked_version(name: &str) -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(crate::root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{name}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    bail!("`{name}` is not in Cargo.lock")
+}
+
+/// Makes sure `bin --version` prints `version`, installing `krate` at exactly that version
+/// with `cargo install` otherwise. `locked` adds `--locked`.
+pub fn cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> anyhow::Result<()> {
+    let have = Command::new(bin).arg("--version").output().ok().filter(|o| o.status.success());
+    if let Some(out) = have {
+        if String::from_utf8_lossy(&out.stdout).split_whitespace().any(|w| w == version) {
+            return Ok(());
+        }
+    }
+    eprintln!("installing {krate} {version} (once per machine)");
+    let mut cmd = crate::cargo();
+    cmd.args(["install", krate, "--version", &format!("={version}")]);
+    if locked {
+        cmd.arg("--locked");
+    }
+    crate::run_cmd(&mut cmd)
+}

@@ -1,0 +1,32 @@
+//! The app shell end to end: the real `vigie-app` binary under Xvfb, with the wasm UI
+//! served by Tauri and rendered by WebKitGTK, reports what it shows (`VIGIE_UI_READY`).
+
+use std::time::Duration;
+
+use vigie_e2e::{app_bin, under_xvfb, Running};
+
+#[test]
+fn window_renders_the_ui() {
+    let bin = app_bin().unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = under_xvfb(&bin).unwrap_or_else(|e| panic!("{e}"));
+    cmd.env("VIGIE_SMOKE", "1");
+    let mut app = Running::start(cmd).unwrap_or_else(|e| panic!("{e}"));
+
+    let text = app
+        .wait_for_line("VIGIE_UI_READY", Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.contains("Vigie"), "rendered text: {text:?}");
+    assert!(
+        text.contains("Caméras de vidéoprotection autour d'une intervention"),
+        "rendered text: {text:?}"
+    );
+
+    let status = app
+        .wait(Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        status.success(),
+        "the app exited with {status}\n{}",
+        app.stderr_text()
+    );
+}

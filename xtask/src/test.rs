@@ -1,5 +1,45 @@
-//! `cargo xtask test`: set-up, then every check and test of the workspace.
+//! `cargo xtask test`: set-up, then every check and test of the workspace, in one shared
+//! target dir: format, lints (native and wasm), the UI's wasm build, the app shell build,
+//! and every test (unit, property, store crash, the app window under Xvfb, tidy).
 
-pub fn run(_args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("not written yet")
+use std::time::Instant;
+
+use crate::{cargo, run_cmd, setup};
+
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if let Some(a) = args.first() {
+        anyhow::bail!("`test` takes no option (got {a})");
+    }
+    let start = Instant::now();
+    let mut steps: Vec<(&str, f64)> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<()> {
+        eprintln!("\n== {name}");
+        let t = Instant::now();
+        f()?;
+        steps.push((name, t.elapsed().as_secs_f64()));
+        Ok(())
+    };
+
+    step("set-up: Debian packages", &mut || setup::apt(setup::APT_PACKAGES))?;
+    step("format", &mut || run_cmd(cargo().args(["fmt", "--all", "--check"])))?;
+    step("UI to wasm", &mut || crate::ui::build(&crate::ui::Options::default()).map(|_| ()))?;
+    step("lints", &mut || {
+        run_cmd(cargo().args(["clippy", "--workspace", "--exclude", "vigie-ui", "--all-targets", "--", "-D", "warnings"]))?;
+        run_cmd(cargo().args(["clippy", "-p", "vigie-ui", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+    })?;
+    let mut app = std::path::PathBuf::new();
+    step("app shell", &mut || {
+        app = crate::app::build_app()?;
+        Ok(())
+    })?;
+    step("tests", &mut || {
+        run_cmd(cargo().args(["test", "--workspace", "--exclude", "vigie-ui"]).env("VIGIE_APP_BIN", &app))
+    })?;
+
+    eprintln!("\n== timings");
+    for (name, secs) in &steps {
+        eprintln!("{name:<28} {secs:>7.1} s");
+    }
+    eprintln!("{:<28} {:>7.1} s", "total", start.elapsed().as_secs_f64());
+    Ok(())
 }

@@ -117,8 +117,51 @@ struct RawFeature {
     id: Option<TagValue>,
     #[serde(default)]
     geometry: Option<RawGeometry>,
-    #[serde(default)]
-    properties: Option<BTreeMap<String, TagValue>>,
+    #[serde(default, deserialize_with = "properties")]
+    properties: BTreeMap<String, String>,
+}
+
+/// `properties` straight into tags: `null` (whole or per value) is absent.
+fn properties<'de, D: de::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of properties")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut tags = BTreeMap::new();
+            while let Some((k, v)) = map.next_entry::<String, TagValue>()? {
+                if let Some(v) = v.0 {
+                    tags.insert(k, v);
+                }
+            }
+            Ok(tags)
+        }
+    }
+    d.deserialize_option(OptionMap(V))
+}
+
+/// Lets `null` reach `visit_none` and an object reach `visit_map`.
+struct OptionMap<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for OptionMap<V> {
+    type Value = V::Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_none()
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        d.deserialize_map(self.0)
+    }
 }
 
 #[derive(Deserialize)]
@@ -130,12 +173,7 @@ struct RawGeometry {
 }
 
 fn feature(builder: &mut Builder<'_>, index: usize, f: RawFeature) {
-    let mut tags: BTreeMap<String, String> = BTreeMap::new();
-    for (k, v) in f.properties.unwrap_or_default() {
-        if let Some(v) = v.0 {
-            tags.insert(k, v);
-        }
-    }
+    let tags = f.properties;
     let own_id = f.id.and_then(|v| v.0).or_else(|| tags.get("@id").cloned());
     let at = Location::Feature { index, id: own_id.clone() };
     let Some(geometry) = f.geometry else {

@@ -215,7 +215,8 @@ pub(crate) struct Builder<'o> {
     options: &'o ImportOptions,
     prefix: String,
     cameras: Vec<Camera>,
-    seen: HashMap<String, Location>,
+    /// Id → index in `cameras`, to refuse a second record with the same id.
+    seen: HashMap<String, usize>,
     pub report: ImportReport,
 }
 
@@ -261,11 +262,12 @@ impl<'o> Builder<'o> {
             Some(own) => format!("{}:{own}", self.prefix),
             None => format!("{}:{}", self.prefix, content_hash(position, meaning.label.as_deref())),
         };
-        if let Some(first) = self.seen.get(&id) {
+        if let Some(&first) = self.seen.get(&id) {
+            let first = self.cameras[first].provenance.reference.clone().unwrap_or_default();
             let reason = format!("duplicate id {id} (first at {first})");
             return self.skip(r.at, reason);
         }
-        self.seen.insert(id.clone(), r.at.clone());
+        self.seen.insert(id.clone(), self.cameras.len());
         let holder = self.options.holder.clone().or(meaning.operator.map(|name| Holder { name, ..Holder::default() }));
         let kind = if meaning.private { CameraKind::Private } else { self.options.kind };
         self.cameras.push(Camera {

@@ -9,10 +9,13 @@
 //! Figures are printed as a table with the targets of the issue, saved to
 //! `target/bench/last.json`, and compared with the previous run on this machine.
 //!
-//! Usage: `vigie-bench [--cameras N] [--queries N] [--out PATH]`.
+//! Usage: `vigie-bench [--cameras N] [--queries N] [--out PATH] [--only index|sqlite|import]`.
 
 mod data;
 mod sqlite;
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -24,6 +27,8 @@ struct Args {
     cameras: usize,
     queries: usize,
     out: PathBuf,
+    /// Run only the sections whose name contains this (`index`, `sqlite`, `import`).
+    only: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -31,6 +36,7 @@ fn parse_args() -> Result<Args, String> {
         cameras: 1_000_000,
         queries: 2_000,
         out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/last.json"),
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -39,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
             "--cameras" => a.cameras = value()?.parse().map_err(|e| format!("--cameras: {e}"))?,
             "--queries" => a.queries = value()?.parse().map_err(|e| format!("--queries: {e}"))?,
             "--out" => a.out = PathBuf::from(value()?),
+            "--only" => a.only = Some(value()?),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -51,16 +58,22 @@ struct Figure {
     name: String,
     /// Median, microseconds.
     median_us: f64,
-    /// 95th percentile, microseconds.
-    p95_us: f64,
+    /// 95th percentile, microseconds (none for one-off measurements).
+    p95_us: Option<f64>,
     /// The target on the median, microseconds, if any.
     target_us: Option<f64>,
 }
 
 fn summarize(name: &str, mut samples: Vec<Duration>, target_us: Option<f64>) -> Figure {
     samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
-    Figure { name: name.to_string(), median_us: at(0.5), p95_us: at(0.95), target_us }
+    let at =
+        |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
+    Figure {
+        name: name.to_string(),
+        median_us: at(0.5),
+        p95_us: Some(at(0.95)),
+        target_us,
+    }
 }
 
 fn time_each<T>(n: usize, mut f: impl FnMut(usize) -> T) -> Vec<Duration> {
@@ -94,45 +107,110 @@ fn run(args: &Args) -> Vec<Figure> {
     let queries = data::query_points(&cameras, q, 11);
     let at = data::moment();
 
+    let section = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
     let t = Instant::now();
     let index = CameraIndex::new(cameras).expect("generated cameras are valid");
-    figures.push(Figure { name: format!("build index ({n} cameras)"), median_us: t.elapsed().as_secs_f64() * 1e6, p95_us: f64::NAN, target_us: None });
+    figures.push(once(&format!("build index ({n} cameras)"), t.elapsed()));
 
-    figures.push(summarize("k=50 nearest (index)", time_each(q, |i| index.nearest(queries[i], 50, at).len()), Some(50.0)));
-    figures.push(summarize("radius 300 m (index)", time_each(q, |i| index.within(queries[i], 300.0, at).len()), None));
-    figures.push(summarize("who saw P at T (index)", time_each(q, |i| index.seeing(queries[i], at).len()), Some(200.0)));
-    let routes: Vec<Route> = (0..q.min(500)).map(|i| data::route_5km(queries[i], at, i as u64)).collect();
-    figures.push(summarize("5 km route (index)", time_each(routes.len(), |i| index.along_route(&routes[i]).len()), None));
-
-    eprintln!("loading the same cameras into SQLite's R*Tree…");
-    let t = Instant::now();
-    let db = sqlite::RTreeDb::load(index.cameras());
-    figures.push(Figure { name: "load SQLite R*Tree".into(), median_us: t.elapsed().as_secs_f64() * 1e6, p95_us: f64::NAN, target_us: None });
-    // Equal answers first: a baseline that answers something else measures nothing.
-    for p in queries.iter().take(200) {
-        let ours: Vec<_> = index.nearest(*p, 50, at).iter().map(|n| n.camera.id.0.clone()).collect();
-        assert_eq!(db.nearest(*p, 50), ours, "SQLite and the index disagree on k-nearest at {p}");
-        let ours: Vec<_> = index.within(*p, 300.0, at).iter().map(|n| n.camera.id.0.clone()).collect();
-        assert_eq!(db.within(*p, 300.0), ours, "SQLite and the index disagree on radius at {p}");
+    if section("index") {
+        figures.push(summarize(
+            "k=50 nearest (index)",
+            time_each(q, |i| index.nearest(queries[i], 50, at).len()),
+            Some(50.0),
+        ));
+        figures.push(summarize(
+            "radius 300 m (index)",
+            time_each(q, |i| index.within(queries[i], 300.0, at).len()),
+            None,
+        ));
+        figures.push(summarize(
+            "who saw P at T (index)",
+            time_each(q, |i| index.seeing(queries[i], at).len()),
+            Some(200.0),
+        ));
+        let routes: Vec<Route> = (0..q.min(500))
+            .map(|i| data::route_5km(queries[i], at, i as u64))
+            .collect();
+        figures.push(summarize(
+            "5 km route (index)",
+            time_each(routes.len(), |i| index.along_route(&routes[i]).len()),
+            None,
+        ));
     }
-    figures.push(summarize("k=50 nearest (SQLite R*Tree)", time_each(q, |i| db.nearest(queries[i], 50).len()), None));
-    figures.push(summarize("radius 300 m (SQLite R*Tree)", time_each(q, |i| db.within(queries[i], 300.0).len()), None));
-    drop(db);
 
-    eprintln!("writing a {n}-feature GeoJSON file in memory…");
-    let geojson = data::geojson(index.cameras());
-    drop(index);
-    let opts = ImportOptions { source: "bench.geojson".into(), ..ImportOptions::default() };
-    let mut imports = Vec::new();
-    for _ in 0..3 {
+    if section("sqlite") {
+        eprintln!("loading the same cameras into SQLite's R*Tree…");
         let t = Instant::now();
-        let out = import::import(geojson.as_bytes(), &opts).expect("generated GeoJSON imports");
-        imports.push(t.elapsed());
-        assert_eq!(out.report.imported, n);
+        let db = sqlite::RTreeDb::load(index.cameras());
+        figures.push(once("load SQLite R*Tree", t.elapsed()));
+        // Equal answers first: a baseline that answers something else measures nothing.
+        for p in queries.iter().take(200) {
+            let ours: Vec<_> = index
+                .nearest(*p, 50, at)
+                .iter()
+                .map(|n| n.camera.id.0.clone())
+                .collect();
+            assert_eq!(
+                db.nearest(*p, 50),
+                ours,
+                "SQLite and the index disagree on k-nearest at {p}"
+            );
+            let ours: Vec<_> = index
+                .within(*p, 300.0, at)
+                .iter()
+                .map(|n| n.camera.id.0.clone())
+                .collect();
+            assert_eq!(
+                db.within(*p, 300.0),
+                ours,
+                "SQLite and the index disagree on radius at {p}"
+            );
+        }
+        figures.push(summarize(
+            "k=50 nearest (SQLite R*Tree)",
+            time_each(q, |i| db.nearest(queries[i], 50).len()),
+            None,
+        ));
+        figures.push(summarize(
+            "radius 300 m (SQLite R*Tree)",
+            time_each(q, |i| db.within(queries[i], 300.0).len()),
+            None,
+        ));
+        drop(db);
     }
-    let mb = geojson.len() as f64 / 1e6;
-    figures.push(summarize(&format!("GeoJSON import ({n} features, {mb:.0} MB)"), imports, Some(5_000_000.0)));
+
+    if section("import") {
+        eprintln!("writing a {n}-feature GeoJSON file in memory…");
+        let geojson = data::geojson(index.cameras());
+        drop(index);
+        let opts = ImportOptions {
+            source: "bench.geojson".into(),
+            ..ImportOptions::default()
+        };
+        let mut imports = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let out = import::import(geojson.as_bytes(), &opts).expect("generated GeoJSON imports");
+            imports.push(t.elapsed());
+            assert_eq!(out.report.imported, n);
+        }
+        let mb = geojson.len() as f64 / 1e6;
+        figures.push(summarize(
+            &format!("GeoJSON import ({n} features, {mb:.0} MB)"),
+            imports,
+            Some(5_000_000.0),
+        ));
+    }
     figures
+}
+
+fn once(name: &str, elapsed: Duration) -> Figure {
+    Figure {
+        name: name.to_string(),
+        median_us: elapsed.as_secs_f64() * 1e6,
+        p95_us: None,
+        target_us: None,
+    }
 }
 
 fn ratio(figures: &[Figure], a: &str, b: &str) -> Option<f64> {
@@ -141,9 +219,7 @@ fn ratio(figures: &[Figure], a: &str, b: &str) -> Option<f64> {
 }
 
 fn fmt_us(us: f64) -> String {
-    if us.is_nan() {
-        "-".into()
-    } else if us >= 1e6 {
+    if us >= 1e6 {
         format!("{:.2} s", us / 1e6)
     } else if us >= 1e3 {
         format!("{:.1} ms", us / 1e3)
@@ -153,8 +229,13 @@ fn fmt_us(us: f64) -> String {
 }
 
 fn report(figures: &[Figure], out: &std::path::Path) {
-    let previous: Option<Vec<Figure>> = std::fs::read(out).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    println!("\n{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}", "benchmark", "median", "p95", "target", "", "vs last run");
+    let previous: Option<Vec<Figure>> = std::fs::read(out)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    println!(
+        "\n{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}",
+        "benchmark", "median", "p95", "target", "", "vs last run"
+    );
     let mut missed = 0;
     for f in figures {
         let verdict = match f.target_us {
@@ -165,22 +246,33 @@ fn report(figures: &[Figure], out: &std::path::Path) {
             }
             None => "",
         };
-        let before = previous.as_ref().and_then(|p| p.iter().find(|g| g.name == f.name)).map(|g| {
-            let change = (f.median_us / g.median_us - 1.0) * 100.0;
-            format!("{change:+.1} %")
-        });
+        let before = previous
+            .as_ref()
+            .and_then(|p| p.iter().find(|g| g.name == f.name))
+            .map(|g| {
+                let change = (f.median_us / g.median_us - 1.0) * 100.0;
+                format!("{change:+.1} %")
+            });
         println!(
             "{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}",
             f.name,
             fmt_us(f.median_us),
-            fmt_us(f.p95_us),
+            f.p95_us.map(fmt_us).unwrap_or_else(|| "-".into()),
             f.target_us.map(fmt_us).unwrap_or_default(),
             verdict,
             before.unwrap_or_else(|| "-".into())
         );
     }
-    let knn = ratio(figures, "k=50 nearest (index)", "k=50 nearest (SQLite R*Tree)");
-    let radius = ratio(figures, "radius 300 m (index)", "radius 300 m (SQLite R*Tree)");
+    let knn = ratio(
+        figures,
+        "k=50 nearest (index)",
+        "k=50 nearest (SQLite R*Tree)",
+    );
+    let radius = ratio(
+        figures,
+        "radius 300 m (index)",
+        "radius 300 m (SQLite R*Tree)",
+    );
     if let Some(r) = knn {
         let verdict = if r >= 10.0 { "ok" } else { "MISSED" };
         if r < 10.0 {
@@ -194,8 +286,14 @@ fn report(figures: &[Figure], out: &std::path::Path) {
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    match std::fs::write(out, serde_json::to_vec_pretty(figures).expect("figures serialise")) {
-        Ok(()) => println!("\nfigures saved to {} (the next run compares with them)", out.display()),
+    match std::fs::write(
+        out,
+        serde_json::to_vec_pretty(figures).expect("figures serialise"),
+    ) {
+        Ok(()) => println!(
+            "\nfigures saved to {} (the next run compares with them)",
+            out.display()
+        ),
         Err(e) => eprintln!("could not save figures to {}: {e}", out.display()),
     }
     if missed > 0 {
@@ -211,12 +309,25 @@ mod tests {
     /// index (asserted inside `run`), and it reports every figure.
     #[test]
     fn the_harness_runs_and_its_baseline_agrees() {
-        let args = Args { cameras: 5_000, queries: 50, out: std::env::temp_dir().join("vigie-bench-test.json") };
+        let args = Args {
+            cameras: 5_000,
+            queries: 50,
+            out: std::env::temp_dir().join("vigie-bench-test.json"),
+            only: None,
+        };
         let figures = run(&args);
         let names: Vec<&str> = figures.iter().map(|f| f.name.as_str()).collect();
-        for expected in ["k=50 nearest (index)", "k=50 nearest (SQLite R*Tree)", "who saw P at T (index)", "5 km route (index)"] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        for expected in [
+            "k=50 nearest (index)",
+            "k=50 nearest (SQLite R*Tree)",
+            "who saw P at T (index)",
+            "5 km route (index)",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
-        assert!(figures.iter().all(|f| f.median_us.is_nan() || f.median_us >= 0.0));
+        assert!(figures.iter().all(|f| f.median_us >= 0.0));
     }
 }

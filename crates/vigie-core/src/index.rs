@@ -50,7 +50,11 @@ impl Entry {
 
 /// Nanoseconds since the epoch, saturating outside 1677–2262 (exact for every real date).
 fn nanos(t: Timestamp) -> i64 {
-    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 type Point = GeomWithData<[f64; 3], Entry>;
@@ -103,8 +107,50 @@ pub struct Near<'a> {
     pub position: LatLon,
     /// Distance from the point, metres.
     pub distance_m: f64,
-    /// Bearing from the point to the camera, degrees.
-    pub bearing_deg: f64,
+}
+
+impl Near<'_> {
+    /// Bearing from `from` (the point asked about) to the camera, degrees clockwise from
+    /// north. Computed on demand: most callers show it for a few results only.
+    pub fn bearing_from(&self, from: LatLon) -> f64 {
+        geo::bearing_deg(from, self.position)
+    }
+}
+
+/// A candidate answer: ordered by (distance, camera index, placement), carrying the
+/// position so that building the answer needs no look-up into the cameras.
+#[derive(Clone, Copy, Debug)]
+struct Hit {
+    distance: OrdF64,
+    camera: u32,
+    placement: u32,
+    position: LatLon,
+}
+
+impl Hit {
+    fn key(&self) -> (OrdF64, u32, u32) {
+        (self.distance, self.camera, self.placement)
+    }
+}
+
+impl PartialEq for Hit {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Hit {}
+
+impl PartialOrd for Hit {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Hit {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 /// A camera that could have seen a point.
@@ -173,7 +219,10 @@ impl Route {
                 } else {
                     // Off the globe or onto (0, 0) cannot happen between two valid points
                     // a kilometre apart; fall back to the end point if it ever did.
-                    (frame.unproject(bx * s, by * s).unwrap_or(b), lerp_time(ta, tb, s))
+                    (
+                        frame.unproject(bx * s, by * s).unwrap_or(b),
+                        lerp_time(ta, tb, s),
+                    )
                 };
                 out.push((prev, next));
                 prev = next;
@@ -214,7 +263,11 @@ impl CameraIndex {
         let mut points = Vec::with_capacity(cameras.len());
         let mut max_reach_m: f64 = 0.0;
         for (ci, cam) in cameras.iter().enumerate() {
-            cam.validate().map_err(|problem| IndexError::InvalidCamera { id: cam.id.0.clone(), problem })?;
+            cam.validate()
+                .map_err(|problem| IndexError::InvalidCamera {
+                    id: cam.id.0.clone(),
+                    problem,
+                })?;
             for (pi, pl) in cam.placements.iter().enumerate() {
                 max_reach_m = max_reach_m.max(coverage::reach_m(cam, pl));
                 let entry = Entry {
@@ -227,7 +280,11 @@ impl CameraIndex {
                 points.push(Point::new(pl.position.to_sphere(), entry));
             }
         }
-        Ok(CameraIndex { cameras, tree: RTree::bulk_load_with_params(points), max_reach_m })
+        Ok(CameraIndex {
+            cameras,
+            tree: RTree::bulk_load_with_params(points),
+            max_reach_m,
+        })
     }
 
     /// All cameras, sorted by id.
@@ -247,7 +304,10 @@ impl CameraIndex {
 
     /// The camera with this id.
     pub fn get(&self, id: &str) -> Option<&Camera> {
-        self.cameras.binary_search_by(|c| c.id.0.as_str().cmp(id)).ok().map(|i| &self.cameras[i])
+        self.cameras
+            .binary_search_by(|c| c.id.0.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.cameras[i])
     }
 
     fn resolve(&self, e: &Entry) -> (&Camera, &crate::camera::Placement) {
@@ -262,12 +322,15 @@ impl CameraIndex {
             return Vec::new();
         }
         let at_ns = nanos(at);
-        // Max-heap of the best k so far, keyed (distance, camera index, placement).
-        let mut best: BinaryHeap<(OrdF64, u32, u32)> = BinaryHeap::with_capacity(k + 1);
-        for (point, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&p.to_sphere()) {
+        // Max-heap of the best k so far.
+        let mut best: BinaryHeap<Hit> = BinaryHeap::with_capacity(k + 1);
+        for (point, d2) in self
+            .tree
+            .nearest_neighbor_iter_with_distance_2(&p.to_sphere())
+        {
             if best.len() == k {
                 let lower_bound = geo::chord_to_arc(d2.sqrt()) * CHORD_SLACK;
-                if lower_bound > best.peek().expect("k > 0").0 .0 {
+                if lower_bound > best.peek().expect("k > 0").distance.0 {
                     break;
                 }
             }
@@ -275,7 +338,12 @@ impl CameraIndex {
             if !e.valid_at(at_ns) {
                 continue;
             }
-            let key = (OrdF64(geo::distance_m(p, e.position)), e.camera, e.placement);
+            let key = Hit {
+                distance: OrdF64(geo::distance_m(p, e.position)),
+                camera: e.camera,
+                placement: e.placement,
+                position: e.position,
+            };
             if best.len() < k {
                 best.push(key);
             } else if key < *best.peek().expect("k > 0") {
@@ -284,23 +352,28 @@ impl CameraIndex {
             }
         }
         let mut out: Vec<_> = best.into_vec();
-        out.sort();
-        out.into_iter().map(|(d, ci, pi)| self.near(p, ci, pi, d.0)).collect()
+        out.sort_unstable();
+        out.into_iter().map(|h| self.near(h)).collect()
     }
 
     /// Every camera within `radius_m` of `p` (with its placement at `at`), nearest first.
     pub fn within(&self, p: LatLon, radius_m: f64, at: Timestamp) -> Vec<Near<'_>> {
         let at_ns = nanos(at);
-        let mut hits: Vec<(OrdF64, u32, u32)> = self
+        let mut hits: Vec<Hit> = self
             .candidates(p, radius_m)
             .filter(|e| e.valid_at(at_ns))
             .filter_map(|e| {
                 let d = geo::distance_m(p, e.position);
-                (d <= radius_m).then_some((OrdF64(d), e.camera, e.placement))
+                (d <= radius_m).then_some(Hit {
+                    distance: OrdF64(d),
+                    camera: e.camera,
+                    placement: e.placement,
+                    position: e.position,
+                })
             })
             .collect();
-        hits.sort();
-        hits.into_iter().map(|(d, ci, pi)| self.near(p, ci, pi, d.0)).collect()
+        hits.sort_unstable();
+        hits.into_iter().map(|h| self.near(h)).collect()
     }
 
     /// Every camera that could have seen `p` at `at`: its placement at `at` reaches `p`
@@ -318,7 +391,13 @@ impl CameraIndex {
                 }
                 let visibility = coverage::visibility(cam, pl, p)?;
                 let distance_m = geo::distance_m(p, pl.position);
-                let s = Sighting { camera: cam, position: pl.position, distance_m, visibility, status };
+                let s = Sighting {
+                    camera: cam,
+                    position: pl.position,
+                    distance_m,
+                    visibility,
+                    status,
+                };
                 Some((OrdF64(distance_m), e.camera, s))
             })
             .collect();
@@ -339,17 +418,23 @@ impl CameraIndex {
             let centre = frame.unproject(bx / 2.0, by / 2.0).unwrap_or(a);
             let half = bx.hypot(by) / 2.0;
             let mid_ns = nanos(mid_t);
-            for e in self.candidates(centre, half + self.max_reach_m).filter(|e| e.valid_at(mid_ns)) {
+            for e in self
+                .candidates(centre, half + self.max_reach_m)
+                .filter(|e| e.valid_at(mid_ns))
+            {
                 let (cam, pl) = self.resolve(e);
                 if cam.status.status_at(mid_t) == CameraStatus::OutOfOrder {
                     continue;
                 }
                 let cam_frame = LocalFrame::new(pl.position);
-                let parts = coverage::segment_coverage(cam, pl, cam_frame.project(a), cam_frame.project(b));
+                let parts =
+                    coverage::segment_coverage(cam, pl, cam_frame.project(a), cam_frame.project(b));
                 if parts.is_empty() {
                     continue;
                 }
-                let slot = passes.entry(e.camera).or_insert_with(|| (Vec::new(), Visibility::Possible));
+                let slot = passes
+                    .entry(e.camera)
+                    .or_insert_with(|| (Vec::new(), Visibility::Possible));
                 for (s0, s1, vis) in parts {
                     slot.0.push((lerp_time(ta, tb, s0), lerp_time(ta, tb, s1)));
                     slot.1 = slot.1.min(vis);
@@ -368,23 +453,36 @@ impl CameraIndex {
                         _ => windows.push(TimeWindow { from, to }),
                     }
                 }
-                RoutePass { camera: &self.cameras[ci as usize], windows, visibility }
+                RoutePass {
+                    camera: &self.cameras[ci as usize],
+                    windows,
+                    visibility,
+                }
             })
             .collect();
-        out.sort_by(|x, y| x.windows[0].from.cmp(&y.windows[0].from).then_with(|| x.camera.id.cmp(&y.camera.id)));
+        out.sort_by(|x, y| {
+            x.windows[0]
+                .from
+                .cmp(&y.windows[0].from)
+                .then_with(|| x.camera.id.cmp(&y.camera.id))
+        });
         out
     }
 
     /// Tree entries that may lie within `radius_m` of `p` (a superset).
     fn candidates(&self, p: LatLon, radius_m: f64) -> impl Iterator<Item = &Entry> + '_ {
         let chord = geo::arc_to_chord(radius_m / CHORD_SLACK);
-        self.tree.locate_within_distance(p.to_sphere(), chord * chord).map(|pt| &pt.data)
+        self.tree
+            .locate_within_distance(p.to_sphere(), chord * chord)
+            .map(|pt| &pt.data)
     }
 
-    fn near(&self, p: LatLon, camera: u32, placement: u32, distance_m: f64) -> Near<'_> {
-        let camera = &self.cameras[camera as usize];
-        let position = camera.placements[placement as usize].position;
-        Near { camera, position, distance_m, bearing_deg: geo::bearing_deg(p, position) }
+    fn near(&self, h: Hit) -> Near<'_> {
+        Near {
+            camera: &self.cameras[h.camera as usize],
+            position: h.position,
+            distance_m: h.distance.0,
+        }
     }
 }
 

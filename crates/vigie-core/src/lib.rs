@@ -29,8 +29,8 @@ pub mod index;
 pub mod retention;
 
 pub use camera::{
-    Camera, CameraId, CameraKind, CameraStatus, CameraType, Holder, Placement, Provenance,
-    SiteId, StatusReport, Validity, View,
+    Camera, CameraId, CameraKind, CameraStatus, CameraType, Holder, Placement, Provenance, SiteId,
+    StatusReport, Validity, View,
 };
 pub use coverage::Visibility;
 pub use geo::{LatLon, LocalFrame, PositionError};

@@ -18,15 +18,21 @@
 //! - [`index`]: [`CameraIndex`], the spatial index and its queries.
 //! - [`retention`]: when footage of a moment is erased and how urgent that is.
 //! - [`import`]: GeoJSON, OSM (Overpass JSON) and CSV importers with their reports.
+//! - [`sync`]: the registry sync protocol (areas, full packages, deltas, replicas).
+//! - [`auth`]: what devices sign to enrol and log in, and its verification.
+//! - [`audit`]: the hash-chained audit log's entries and their verification.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod auth;
 pub mod camera;
 pub mod coverage;
 pub mod geo;
 pub mod import;
 pub mod index;
 pub mod retention;
+pub mod sync;
 
 pub use camera::{
     Camera, CameraId, CameraKind, CameraStatus, CameraType, Holder, Placement, Provenance, SiteId,

@@ -103,7 +103,7 @@ fn build_route_b() -> anyhow::Result<PathBuf> {
         "{} is missing after installing rustc-web",
         rustc.display()
     );
-    // rustup's own rust-lld links the wasm (Debian's rustc-web ships none usable here).
+    // rustup's own rust-lld links the wasm (Debian's rustc-web ships no rust-lld).
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
@@ -113,8 +113,17 @@ fn build_route_b() -> anyhow::Result<PathBuf> {
         .join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
     anyhow::ensure!(lld.is_file(), "rust-lld not found at {}", lld.display());
     let target_dir = crate::target_dir().join("wasm-fallback");
+    // Debian's cargo of the same release as its rustc and std sources (build-std reads
+    // the std workspace, which follows its own cargo).
+    let cargo = Path::new("/usr/bin/cargo");
+    anyhow::ensure!(
+        cargo.is_file(),
+        "{} is missing after installing cargo-web",
+        cargo.display()
+    );
     crate::run_cmd(
-        crate::cargo()
+        Command::new(cargo)
+            .current_dir(crate::root())
             .env("RUSTC", rustc)
             // Without it cargo ignores `-Z` silently and fails with "can't find crate for core".
             .env("RUSTC_BOOTSTRAP", "1")

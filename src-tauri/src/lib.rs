@@ -11,9 +11,7 @@ use tauri::Runtime;
 /// Registers the commands and state on `builder`; shared by [`run`] and the tests,
 /// which pass `tauri::test::mock_builder()`.
 pub fn setup<R: Runtime>(builder: tauri::Builder<R>, smoke: commands::Smoke) -> tauri::Builder<R> {
-    builder
-        .manage(smoke)
-        .invoke_handler(tauri::generate_handler![commands::ui_ready])
+    builder.manage(smoke).invoke_handler(tauri::generate_handler![commands::ui_ready])
 }
 
 /// Starts the app; returns when the last window is closed.
@@ -37,9 +35,7 @@ mod tests {
             .expect("mock app");
         let webview = match app.get_webview_window("main") {
             Some(w) => w,
-            None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-                .build()
-                .expect("mock window"),
+            None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("mock window"),
         };
         let response = get_ipc_response(
             &webview,
@@ -54,9 +50,6 @@ mod tests {
             },
         );
         let body = response.expect("ui_ready should succeed");
-        assert_eq!(
-            body.deserialize::<serde_json::Value>().unwrap(),
-            serde_json::Value::Null
-        );
+        assert_eq!(body.deserialize::<serde_json::Value>().unwrap(), serde_json::Value::Null);
     }
 }

@@ -21,10 +21,7 @@ pub fn app_bin() -> Result<PathBuf, String> {
         None => {
             // This test executable is `<target>/<profile>/deps/<name>-<hash>`.
             let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-            let profile_dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .ok_or("unexpected test binary path")?;
+            let profile_dir = exe.parent().and_then(|deps| deps.parent()).ok_or("unexpected test binary path")?;
             profile_dir.join("vigie-app")
         }
     };
@@ -46,10 +43,7 @@ pub fn xvfb_run() -> Result<PathBuf, String> {
     std::env::split_paths(&paths)
         .map(|d| d.join("xvfb-run"))
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            "xvfb-run is missing: install Debian's `xvfb` and `xauth` (cargo xtask test does)"
-                .into()
-        })
+        .ok_or_else(|| "xvfb-run is missing: install Debian's `xvfb` and `xauth` (cargo xtask test does)".into())
 }
 
 /// A command run under `xvfb-run -a -s "<XVFB_SCREEN>"` in its own process group.
@@ -70,13 +64,8 @@ pub struct Running {
 impl Running {
     /// Starts `cmd` in a new process group with piped stdout/stderr.
     pub fn start(mut cmd: Command) -> Result<Running, String> {
-        cmd.process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+        cmd.process_group(0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
         let (tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
@@ -96,16 +85,10 @@ impl Running {
                 if n == 0 {
                     break;
                 }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        Ok(Running {
-            child,
-            lines,
-            stderr,
-        })
+        Ok(Running { child, lines, stderr })
     }
 
     /// Waits until a stdout line starts with `prefix`; returns the rest of that line.
@@ -120,10 +103,7 @@ impl Running {
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    return Err(format!(
-                        "no `{prefix}` line within {timeout:?}\n{}",
-                        self.stderr_text()
-                    ));
+                    return Err(format!("no `{prefix}` line within {timeout:?}\n{}", self.stderr_text()));
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = self.wait(Duration::from_secs(5));
@@ -163,10 +143,7 @@ impl Running {
     pub fn kill_group(&mut self) {
         let group = format!("-{}", self.child.id());
         let signal = |sig: &str| {
-            let _ = Command::new("kill")
-                .args([sig, "--", &group])
-                .stderr(Stdio::null())
-                .status();
+            let _ = Command::new("kill").args([sig, "--", &group]).stderr(Stdio::null()).status();
         };
         signal("-TERM");
         let deadline = Instant::now() + Duration::from_secs(3);

@@ -12,21 +12,10 @@ fn window_renders_the_ui() {
     cmd.env("VIGIE_SMOKE", "1");
     let mut app = Running::start(cmd).unwrap_or_else(|e| panic!("{e}"));
 
-    let text = app
-        .wait_for_line("VIGIE_UI_READY", Duration::from_secs(60))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let text = app.wait_for_line("VIGIE_UI_READY", Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
     assert!(text.contains("Vigie"), "rendered text: {text:?}");
-    assert!(
-        text.contains("Caméras de vidéoprotection autour d'une intervention"),
-        "rendered text: {text:?}"
-    );
+    assert!(text.contains("Caméras de vidéoprotection autour d'une intervention"), "rendered text: {text:?}");
 
-    let status = app
-        .wait(Duration::from_secs(20))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        status.success(),
-        "the app exited with {status}\n{}",
-        app.stderr_text()
-    );
+    let status = app.wait(Duration::from_secs(20)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "the app exited with {status}\n{}", app.stderr_text());
 }

@@ -38,16 +38,12 @@ On a headless machine, run it inside a virtual X server:
 pub fn build_app() -> anyhow::Result<PathBuf> {
     ui::build(&ui::Options::default())?;
     crate::run_cmd(crate::cargo().args(["build", "-p", "vigie-app", "--bin", "vigie-app"]))?;
-    let bin = crate::target_dir()
-        .join("debug")
-        .join(format!("vigie-app{}", std::env::consts::EXE_SUFFIX));
+    let bin = crate::target_dir().join("debug").join(format!("vigie-app{}", std::env::consts::EXE_SUFFIX));
     anyhow::ensure!(bin.is_file(), "{} was not built", bin.display());
     Ok(bin)
 }
 
 /// Whether a window can open here (X11 or Wayland).
 fn has_display() -> bool {
-    ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }

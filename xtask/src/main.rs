@@ -3,13 +3,13 @@
 //! Plain Rust and `std::process`, no shell scripts, so it behaves the same on every
 //! machine. Each task installs what it is missing first, idempotently (see `setup`).
 
-mod setup;
-mod ui;
 mod app;
-mod test;
 mod bench;
+mod setup;
+mod test;
 #[cfg(test)]
 mod tidy;
+mod ui;
 
 use std::path::{Path, PathBuf};
 

@@ -24,8 +24,26 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     step("format", &mut || run_cmd(cargo().args(["fmt", "--all", "--check"])))?;
     step("UI to wasm", &mut || crate::ui::build(&crate::ui::Options::default()).map(|_| ()))?;
     step("lints", &mut || {
-        run_cmd(cargo().args(["clippy", "--workspace", "--exclude", "vigie-ui", "--all-targets", "--", "-D", "warnings"]))?;
-        run_cmd(cargo().args(["clippy", "-p", "vigie-ui", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+        run_cmd(cargo().args([
+            "clippy",
+            "--workspace",
+            "--exclude",
+            "vigie-ui",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        run_cmd(cargo().args([
+            "clippy",
+            "-p",
+            "vigie-ui",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))
     })?;
     let mut app = std::path::PathBuf::new();
     step("app shell", &mut || {

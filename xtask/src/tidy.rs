@@ -45,8 +45,20 @@ fn the_core_has_no_io_dependencies() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let tree = String::from_utf8(out.stdout).unwrap();
     let forbidden = [
-        "tokio", "async-std", "futures", "rusqlite", "libsqlite3-sys", "sqlx", "axum", "hyper", "reqwest", "tauri",
-        "leptos", "rand", "getrandom", "mio",
+        "tokio",
+        "async-std",
+        "futures",
+        "rusqlite",
+        "libsqlite3-sys",
+        "sqlx",
+        "axum",
+        "hyper",
+        "reqwest",
+        "tauri",
+        "leptos",
+        "rand",
+        "getrandom",
+        "mio",
     ];
     for line in tree.lines() {
         let name = line.split_whitespace().next().unwrap_or("");
@@ -61,8 +73,19 @@ fn the_core_sources_do_no_io() {
     let mut files = Vec::new();
     rust_files(&crate::root().join("crates/vigie-core/src"), &mut files);
     let forbidden = [
-        "std::fs", "std::net", "std::thread", "std::process", "std::env", "File::", "SystemTime", "Instant::now",
-        "Utc::now", "Local::now", "thread_rng", "println!", "eprintln!",
+        "std::fs",
+        "std::net",
+        "std::thread",
+        "std::process",
+        "std::env",
+        "File::",
+        "SystemTime",
+        "Instant::now",
+        "Utc::now",
+        "Local::now",
+        "thread_rng",
+        "println!",
+        "eprintln!",
     ];
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
@@ -84,7 +107,17 @@ fn the_app_loads_nothing_from_the_internet() {
             collect_all(&d, &mut files);
         }
     }
-    let hosts = ["unpkg.com", "cdn.", "jsdelivr", "cdnjs", "esm.sh", "tile.openstreetmap", "api.maptiler", "demotiles", "fonts.googleapis"];
+    let hosts = [
+        "unpkg.com",
+        "cdn.",
+        "jsdelivr",
+        "cdnjs",
+        "esm.sh",
+        "tile.openstreetmap",
+        "api.maptiler",
+        "demotiles",
+        "fonts.googleapis",
+    ];
     for f in files {
         let Ok(text) = std::fs::read_to_string(&f) else { continue };
         for h in hosts {

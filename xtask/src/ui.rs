@@ -55,25 +55,15 @@ pub fn build(opts: &Options) -> anyhow::Result<PathBuf> {
     };
     let dist = crate::root().join("src-ui/dist");
     bindgen(&wasm, &dist)?;
-    copy_if_changed(
-        &crate::root().join("src-ui/index.html"),
-        &dist.join("index.html"),
-    )?;
+    copy_if_changed(&crate::root().join("src-ui/index.html"), &dist.join("index.html"))?;
     eprintln!("UI built into {}", dist.display());
     Ok(dist)
 }
 
 /// Adds the rustup target unless it is already installed.
 fn ensure_rustup_target() -> anyhow::Result<()> {
-    let out = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .context("cannot run rustup")?;
-    if out.status.success()
-        && String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .any(|l| l.trim() == TARGET)
-    {
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output().context("cannot run rustup")?;
+    if out.status.success() && String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == TARGET) {
         return Ok(());
     }
     crate::run_cmd(Command::new("rustup").args(["target", "add", TARGET]))
@@ -81,33 +71,17 @@ fn ensure_rustup_target() -> anyhow::Result<()> {
 
 /// Route A: rustup's target, the shared target dir. Returns the built `.wasm`.
 fn build_route_a() -> anyhow::Result<PathBuf> {
-    crate::run_cmd(crate::cargo().args([
-        "build",
-        "--release",
-        "--target",
-        TARGET,
-        "-p",
-        "vigie-ui",
-    ]))?;
-    Ok(crate::target_dir()
-        .join(TARGET)
-        .join("release/vigie-ui.wasm"))
+    crate::run_cmd(crate::cargo().args(["build", "--release", "--target", TARGET, "-p", "vigie-ui"]))?;
+    Ok(crate::target_dir().join(TARGET).join("release/vigie-ui.wasm"))
 }
 
 /// Route B: Debian's rustc-web with build-std, its own target dir. Returns the built `.wasm`.
 fn build_route_b() -> anyhow::Result<PathBuf> {
     crate::setup::apt(FALLBACK_APT)?;
     let rustc = Path::new("/usr/bin/rustc");
-    anyhow::ensure!(
-        rustc.is_file(),
-        "{} is missing after installing rustc-web",
-        rustc.display()
-    );
+    anyhow::ensure!(rustc.is_file(), "{} is missing after installing rustc-web", rustc.display());
     // rustup's own rust-lld links the wasm (Debian's rustc-web ships no rust-lld).
-    let sysroot = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .context("cannot run rustup's rustc")?;
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().context("cannot run rustup's rustc")?;
     anyhow::ensure!(sysroot.status.success(), "`rustc --print sysroot` failed");
     let lld = PathBuf::from(String::from_utf8(sysroot.stdout)?.trim())
         .join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
@@ -116,11 +90,7 @@ fn build_route_b() -> anyhow::Result<PathBuf> {
     // Debian's cargo of the same release as its rustc and std sources (build-std reads
     // the std workspace, which follows its own cargo).
     let cargo = Path::new("/usr/bin/cargo");
-    anyhow::ensure!(
-        cargo.is_file(),
-        "{} is missing after installing cargo-web",
-        cargo.display()
-    );
+    anyhow::ensure!(cargo.is_file(), "{} is missing after installing cargo-web", cargo.display());
     crate::run_cmd(
         Command::new(cargo)
             .current_dir(crate::root())
@@ -143,10 +113,7 @@ fn build_route_b() -> anyhow::Result<PathBuf> {
 fn bindgen(wasm: &Path, dist: &Path) -> anyhow::Result<()> {
     let version = crate::setup::locked_version("wasm-bindgen")?;
     crate::setup::cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &version, false)?;
-    let outputs = [
-        dist.join(format!("{OUT_NAME}.js")),
-        dist.join(format!("{OUT_NAME}_bg.wasm")),
-    ];
+    let outputs = [dist.join(format!("{OUT_NAME}.js")), dist.join(format!("{OUT_NAME}_bg.wasm"))];
     let built = mtime(wasm).with_context(|| format!("{} was not built", wasm.display()))?;
     // What the outputs were made from: the CLI version and the input (routes A and B differ).
     let stamp = crate::target_dir().join("vigie-ui-bindgen.stamp");
@@ -159,25 +126,14 @@ fn bindgen(wasm: &Path, dist: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dist)?;
     crate::run_cmd(
         Command::new("wasm-bindgen")
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                OUT_NAME,
-                "--out-dir",
-            ])
+            .args(["--target", "web", "--no-typescript", "--out-name", OUT_NAME, "--out-dir"])
             .arg(dist)
             .arg(wasm),
     )?;
     std::fs::write(&stamp, made_from)?;
     for o in &outputs {
         let size = std::fs::metadata(o)?.len();
-        eprintln!(
-            "  {} {} kB",
-            o.file_name().unwrap().to_string_lossy(),
-            size.div_ceil(1000)
-        );
+        eprintln!("  {} {} kB", o.file_name().unwrap().to_string_lossy(), size.div_ceil(1000));
     }
     Ok(())
 }

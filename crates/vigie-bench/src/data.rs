@@ -60,9 +60,7 @@ pub fn cameras(n: usize, seed: u64) -> Vec<Camera> {
                 });
                 let (centre, _) = town.unwrap_or(&towns[0]);
                 let spread = 1_500.0;
-                LocalFrame::new(*centre)
-                    .unproject(rng.normal() * spread, rng.normal() * spread)
-                    .unwrap()
+                LocalFrame::new(*centre).unproject(rng.normal() * spread, rng.normal() * spread).unwrap()
             } else {
                 LatLon::new(rng.range(43.3, 50.5), rng.range(-1.0, 7.3)).unwrap()
             };
@@ -77,11 +75,7 @@ pub fn cameras(n: usize, seed: u64) -> Vec<Camera> {
                 }]
             };
             let mut c = Camera::fixed_at(format!("bench:{i:07}"), position, views);
-            c.camera_type = if ptz {
-                CameraType::Dome
-            } else {
-                CameraType::Fixed
-            };
+            c.camera_type = if ptz { CameraType::Dome } else { CameraType::Fixed };
             c
         })
         .collect()
@@ -110,9 +104,7 @@ pub fn route_5km(start: LatLon, end: Timestamp, seed: u64) -> Route {
     let mut pts = vec![(p, t)];
     for _ in 0..20 {
         heading += rng.range(-0.6, 0.6);
-        p = LocalFrame::new(p)
-            .unproject(250.0 * heading.sin(), 250.0 * heading.cos())
-            .unwrap();
+        p = LocalFrame::new(p).unproject(250.0 * heading.sin(), 250.0 * heading.cos()).unwrap();
         t += Duration::milliseconds((leg_s * 1000.0) as i64);
         pts.push((p, t));
     }
@@ -127,10 +119,7 @@ pub fn geojson(cameras: &[Camera]) -> String {
     for (i, c) in cameras.iter().enumerate() {
         let p = c.placements[0].position;
         let (kind, dir) = match c.placements[0].views.first() {
-            Some(v) => (
-                "fixed",
-                format!(",\"camera:direction\":\"{:.0}\"", v.azimuth_deg),
-            ),
+            Some(v) => ("fixed", format!(",\"camera:direction\":\"{:.0}\"", v.azimuth_deg)),
             None => ("dome", String::new()),
         };
         let sep = if i + 1 == cameras.len() { "" } else { "," };

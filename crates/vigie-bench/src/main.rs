@@ -66,14 +66,8 @@ struct Figure {
 
 fn summarize(name: &str, mut samples: Vec<Duration>, target_us: Option<f64>) -> Figure {
     samples.sort();
-    let at =
-        |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
-    Figure {
-        name: name.to_string(),
-        median_us: at(0.5),
-        p95_us: Some(at(0.95)),
-        target_us,
-    }
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
+    Figure { name: name.to_string(), median_us: at(0.5), p95_us: Some(at(0.95)), target_us }
 }
 
 fn time_each<T>(n: usize, mut f: impl FnMut(usize) -> T) -> Vec<Duration> {
@@ -128,9 +122,7 @@ fn run(args: &Args) -> Vec<Figure> {
             time_each(q, |i| index.seeing(queries[i], at).len()),
             Some(200.0),
         ));
-        let routes: Vec<Route> = (0..q.min(500))
-            .map(|i| data::route_5km(queries[i], at, i as u64))
-            .collect();
+        let routes: Vec<Route> = (0..q.min(500)).map(|i| data::route_5km(queries[i], at, i as u64)).collect();
         figures.push(summarize(
             "5 km route (index)",
             time_each(routes.len(), |i| index.along_route(&routes[i]).len()),
@@ -145,26 +137,10 @@ fn run(args: &Args) -> Vec<Figure> {
         figures.push(once("load SQLite R*Tree", t.elapsed()));
         // Equal answers first: a baseline that answers something else measures nothing.
         for p in queries.iter().take(200) {
-            let ours: Vec<_> = index
-                .nearest(*p, 50, at)
-                .iter()
-                .map(|n| n.camera.id.0.clone())
-                .collect();
-            assert_eq!(
-                db.nearest(*p, 50),
-                ours,
-                "SQLite and the index disagree on k-nearest at {p}"
-            );
-            let ours: Vec<_> = index
-                .within(*p, 300.0, at)
-                .iter()
-                .map(|n| n.camera.id.0.clone())
-                .collect();
-            assert_eq!(
-                db.within(*p, 300.0),
-                ours,
-                "SQLite and the index disagree on radius at {p}"
-            );
+            let ours: Vec<_> = index.nearest(*p, 50, at).iter().map(|n| n.camera.id.0.clone()).collect();
+            assert_eq!(db.nearest(*p, 50), ours, "SQLite and the index disagree on k-nearest at {p}");
+            let ours: Vec<_> = index.within(*p, 300.0, at).iter().map(|n| n.camera.id.0.clone()).collect();
+            assert_eq!(db.within(*p, 300.0), ours, "SQLite and the index disagree on radius at {p}");
         }
         figures.push(summarize(
             "k=50 nearest (SQLite R*Tree)",
@@ -183,10 +159,7 @@ fn run(args: &Args) -> Vec<Figure> {
         eprintln!("writing a {n}-feature GeoJSON file in memory…");
         let geojson = data::geojson(index.cameras());
         drop(index);
-        let opts = ImportOptions {
-            source: "bench.geojson".into(),
-            ..ImportOptions::default()
-        };
+        let opts = ImportOptions { source: "bench.geojson".into(), ..ImportOptions::default() };
         let mut imports = Vec::new();
         for _ in 0..3 {
             let t = Instant::now();
@@ -195,22 +168,13 @@ fn run(args: &Args) -> Vec<Figure> {
             assert_eq!(out.report.imported, n);
         }
         let mb = geojson.len() as f64 / 1e6;
-        figures.push(summarize(
-            &format!("GeoJSON import ({n} features, {mb:.0} MB)"),
-            imports,
-            Some(5_000_000.0),
-        ));
+        figures.push(summarize(&format!("GeoJSON import ({n} features, {mb:.0} MB)"), imports, Some(5_000_000.0)));
     }
     figures
 }
 
 fn once(name: &str, elapsed: Duration) -> Figure {
-    Figure {
-        name: name.to_string(),
-        median_us: elapsed.as_secs_f64() * 1e6,
-        p95_us: None,
-        target_us: None,
-    }
+    Figure { name: name.to_string(), median_us: elapsed.as_secs_f64() * 1e6, p95_us: None, target_us: None }
 }
 
 fn ratio(figures: &[Figure], a: &str, b: &str) -> Option<f64> {
@@ -229,13 +193,8 @@ fn fmt_us(us: f64) -> String {
 }
 
 fn report(figures: &[Figure], out: &std::path::Path) {
-    let previous: Option<Vec<Figure>> = std::fs::read(out)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    println!(
-        "\n{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}",
-        "benchmark", "median", "p95", "target", "", "vs last run"
-    );
+    let previous: Option<Vec<Figure>> = std::fs::read(out).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    println!("\n{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}", "benchmark", "median", "p95", "target", "", "vs last run");
     let mut missed = 0;
     for f in figures {
         let verdict = match f.target_us {
@@ -246,13 +205,10 @@ fn report(figures: &[Figure], out: &std::path::Path) {
             }
             None => "",
         };
-        let before = previous
-            .as_ref()
-            .and_then(|p| p.iter().find(|g| g.name == f.name))
-            .map(|g| {
-                let change = (f.median_us / g.median_us - 1.0) * 100.0;
-                format!("{change:+.1} %")
-            });
+        let before = previous.as_ref().and_then(|p| p.iter().find(|g| g.name == f.name)).map(|g| {
+            let change = (f.median_us / g.median_us - 1.0) * 100.0;
+            format!("{change:+.1} %")
+        });
         println!(
             "{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}",
             f.name,
@@ -263,16 +219,8 @@ fn report(figures: &[Figure], out: &std::path::Path) {
             before.unwrap_or_else(|| "-".into())
         );
     }
-    let knn = ratio(
-        figures,
-        "k=50 nearest (index)",
-        "k=50 nearest (SQLite R*Tree)",
-    );
-    let radius = ratio(
-        figures,
-        "radius 300 m (index)",
-        "radius 300 m (SQLite R*Tree)",
-    );
+    let knn = ratio(figures, "k=50 nearest (index)", "k=50 nearest (SQLite R*Tree)");
+    let radius = ratio(figures, "radius 300 m (index)", "radius 300 m (SQLite R*Tree)");
     if let Some(r) = knn {
         let verdict = if r >= 10.0 { "ok" } else { "MISSED" };
         if r < 10.0 {
@@ -286,14 +234,8 @@ fn report(figures: &[Figure], out: &std::path::Path) {
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    match std::fs::write(
-        out,
-        serde_json::to_vec_pretty(figures).expect("figures serialise"),
-    ) {
-        Ok(()) => println!(
-            "\nfigures saved to {} (the next run compares with them)",
-            out.display()
-        ),
+    match std::fs::write(out, serde_json::to_vec_pretty(figures).expect("figures serialise")) {
+        Ok(()) => println!("\nfigures saved to {} (the next run compares with them)", out.display()),
         Err(e) => eprintln!("could not save figures to {}: {e}", out.display()),
     }
     if missed > 0 {
@@ -309,24 +251,14 @@ mod tests {
     /// index (asserted inside `run`), and it reports every figure.
     #[test]
     fn the_harness_runs_and_its_baseline_agrees() {
-        let args = Args {
-            cameras: 5_000,
-            queries: 50,
-            out: std::env::temp_dir().join("vigie-bench-test.json"),
-            only: None,
-        };
+        let args =
+            Args { cameras: 5_000, queries: 50, out: std::env::temp_dir().join("vigie-bench-test.json"), only: None };
         let figures = run(&args);
         let names: Vec<&str> = figures.iter().map(|f| f.name.as_str()).collect();
-        for expected in [
-            "k=50 nearest (index)",
-            "k=50 nearest (SQLite R*Tree)",
-            "who saw P at T (index)",
-            "5 km route (index)",
-        ] {
-            assert!(
-                names.contains(&expected),
-                "{expected} missing from {names:?}"
-            );
+        for expected in
+            ["k=50 nearest (index)", "k=50 nearest (SQLite R*Tree)", "who saw P at T (index)", "5 km route (index)"]
+        {
+            assert!(names.contains(&expected), "{expected} missing from {names:?}");
         }
         assert!(figures.iter().all(|f| f.median_us >= 0.0));
     }

@@ -22,17 +22,12 @@ impl RTreeDb {
         .unwrap();
         {
             let tx = conn.unchecked_transaction().unwrap();
-            let mut rt = tx
-                .prepare("INSERT INTO rt VALUES (?1, ?2, ?2, ?3, ?3)")
-                .unwrap();
-            let mut cams = tx
-                .prepare("INSERT INTO cams VALUES (?1, ?2, ?3, ?4)")
-                .unwrap();
+            let mut rt = tx.prepare("INSERT INTO rt VALUES (?1, ?2, ?2, ?3, ?3)").unwrap();
+            let mut cams = tx.prepare("INSERT INTO cams VALUES (?1, ?2, ?3, ?4)").unwrap();
             for (i, c) in cameras.iter().enumerate() {
                 let p = c.placements[0].position;
                 rt.execute(params![i as i64, p.lat(), p.lon()]).unwrap();
-                cams.execute(params![i as i64, c.id.0, p.lat(), p.lon()])
-                    .unwrap();
+                cams.execute(params![i as i64, c.id.0, p.lat(), p.lon()]).unwrap();
             }
             drop((rt, cams));
             tx.commit().unwrap();
@@ -44,10 +39,7 @@ impl RTreeDb {
     fn in_box(&self, p: LatLon, radius_m: f64) -> Vec<(f64, String)> {
         let frame = LocalFrame::new(p);
         let r = radius_m * 1.01 + 1.0;
-        let (sw, ne) = (
-            frame.unproject(-r, -r).unwrap(),
-            frame.unproject(r, r).unwrap(),
-        );
+        let (sw, ne) = (frame.unproject(-r, -r).unwrap(), frame.unproject(r, r).unwrap());
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -65,11 +57,7 @@ impl RTreeDb {
     }
 
     pub fn within(&self, p: LatLon, radius_m: f64) -> Vec<String> {
-        let mut hits: Vec<_> = self
-            .in_box(p, radius_m)
-            .into_iter()
-            .filter(|(d, _)| *d <= radius_m)
-            .collect();
+        let mut hits: Vec<_> = self.in_box(p, radius_m).into_iter().filter(|(d, _)| *d <= radius_m).collect();
         hits.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         hits.into_iter().map(|(_, id)| id).collect()
     }
@@ -77,11 +65,7 @@ impl RTreeDb {
     pub fn nearest(&self, p: LatLon, k: usize) -> Vec<String> {
         let mut r = 200.0;
         loop {
-            let mut hits: Vec<_> = self
-                .in_box(p, r)
-                .into_iter()
-                .filter(|(d, _)| *d <= r)
-                .collect();
+            let mut hits: Vec<_> = self.in_box(p, r).into_iter().filter(|(d, _)| *d <= r).collect();
             if hits.len() >= k || r > 2_000_000.0 {
                 hits.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
                 return hits.into_iter().take(k).map(|(_, id)| id).collect();

@@ -149,7 +149,10 @@ pub enum ChainError {
 }
 
 /// Checks a whole log, in storage order, against its recorded head `(seq, hash)`.
-pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>, head: Option<(u64, [u8; 32])>) -> Result<u64, ChainError> {
+pub fn verify_chain<'a>(
+    entries: impl IntoIterator<Item = &'a AuditEntry>,
+    head: Option<(u64, [u8; 32])>,
+) -> Result<u64, ChainError> {
     let mut prev: Option<&AuditEntry> = None;
     let mut count = 0;
     for e in entries {
@@ -167,7 +170,9 @@ pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>, head:
     match (last, head) {
         (_, None) => Ok(count),
         (Some(l), Some(h)) if l == h => Ok(count),
-        (Some((seq, _)), Some((head_seq, _))) if seq < head_seq => Err(ChainError::Truncated { last: seq, head: head_seq }),
+        (Some((seq, _)), Some((head_seq, _))) if seq < head_seq => {
+            Err(ChainError::Truncated { last: seq, head: head_seq })
+        }
         (None, Some((head_seq, _))) => Err(ChainError::Truncated { last: 0, head: head_seq }),
         (Some((seq, _)), Some(_)) => Err(ChainError::Altered { seq }),
     }

@@ -15,9 +15,7 @@ use crate::Timestamp;
 
 /// Stable identifier of a camera: `osm:node/123`, `geojson:…`, an id from the holder's
 /// own file, or a device-generated one for private cameras added in the field.
-#[derive(
-    Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct CameraId(pub String);
 
@@ -28,9 +26,7 @@ impl fmt::Display for CameraId {
 }
 
 /// Identifier of an installation site grouping several cameras.
-#[derive(
-    Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct SiteId(pub String);
 
@@ -129,10 +125,7 @@ pub struct Validity {
 
 impl Validity {
     /// Valid at every moment.
-    pub const ALWAYS: Validity = Validity {
-        from: None,
-        to: None,
-    };
+    pub const ALWAYS: Validity = Validity { from: None, to: None };
 
     /// Whether `at` falls in the period.
     pub fn contains(&self, at: Timestamp) -> bool {
@@ -208,17 +201,9 @@ impl Camera {
             label: None,
             kind: CameraKind::Public,
             holder: None,
-            camera_type: if views.is_empty() {
-                CameraType::Unknown
-            } else {
-                CameraType::Fixed
-            },
+            camera_type: if views.is_empty() { CameraType::Unknown } else { CameraType::Fixed },
             mount_height_m: None,
-            placements: vec![Placement {
-                valid: Validity::ALWAYS,
-                position,
-                views,
-            }],
+            placements: vec![Placement { valid: Validity::ALWAYS, position, views }],
             status: StatusReport::default(),
             retention_days: None,
             tags: BTreeMap::new(),
@@ -235,10 +220,7 @@ impl Camera {
     /// map when the question is not about a moment.
     pub fn current_placement(&self, at: Timestamp) -> &Placement {
         self.placement_at(at).unwrap_or_else(|| {
-            self.placements
-                .iter()
-                .max_by_key(|p| p.valid.from)
-                .expect("a camera has at least one placement")
+            self.placements.iter().max_by_key(|p| p.valid.from).expect("a camera has at least one placement")
         })
     }
 
@@ -273,28 +255,18 @@ impl Camera {
             }
             for (j, v) in p.views.iter().enumerate() {
                 if !v.azimuth_deg.is_finite() {
-                    return Err(format!(
-                        "placements[{i}].views[{j}].azimuth_deg: not a number"
-                    ));
+                    return Err(format!("placements[{i}].views[{j}].azimuth_deg: not a number"));
                 }
                 if !(v.fov_deg > 0.0 && v.fov_deg <= 360.0) {
-                    return Err(format!(
-                        "placements[{i}].views[{j}].fov_deg: {} not in (0, 360]",
-                        v.fov_deg
-                    ));
+                    return Err(format!("placements[{i}].views[{j}].fov_deg: {} not in (0, 360]", v.fov_deg));
                 }
                 if !(v.range_m > 0.0 && v.range_m <= 5_000.0) {
-                    return Err(format!(
-                        "placements[{i}].views[{j}].range_m: {} not in (0, 5000]",
-                        v.range_m
-                    ));
+                    return Err(format!("placements[{i}].views[{j}].range_m: {} not in (0, 5000]", v.range_m));
                 }
             }
             for q in &self.placements[i + 1..] {
                 if overlaps(&p.valid, &q.valid) {
-                    return Err(format!(
-                        "placements[{i}]: overlaps another placement in time"
-                    ));
+                    return Err(format!("placements[{i}]: overlaps another placement in time"));
                 }
             }
         }
@@ -316,9 +288,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn t(day: u32) -> Timestamp {
-        chrono::Utc
-            .with_ymd_and_hms(2026, 11, day, 12, 0, 0)
-            .unwrap()
+        chrono::Utc.with_ymd_and_hms(2026, 11, day, 12, 0, 0).unwrap()
     }
 
     #[test]
@@ -327,38 +297,14 @@ mod tests {
         let b = LatLon::new(45.20, 5.73).unwrap();
         let mut cam = Camera::fixed_at("nomad-1", a, vec![]);
         cam.placements = vec![
-            Placement {
-                valid: Validity {
-                    from: Some(t(1)),
-                    to: Some(t(10)),
-                },
-                position: a,
-                views: vec![],
-            },
-            Placement {
-                valid: Validity {
-                    from: Some(t(10)),
-                    to: None,
-                },
-                position: b,
-                views: vec![],
-            },
+            Placement { valid: Validity { from: Some(t(1)), to: Some(t(10)) }, position: a, views: vec![] },
+            Placement { valid: Validity { from: Some(t(10)), to: None }, position: b, views: vec![] },
         ];
         cam.validate().unwrap();
         assert_eq!(cam.placement_at(t(5)).unwrap().position, a);
-        assert_eq!(
-            cam.placement_at(t(10)).unwrap().position,
-            b,
-            "the end is exclusive"
-        );
-        assert!(cam
-            .placement_at(t(1) - chrono::Duration::seconds(1))
-            .is_none());
-        assert_eq!(
-            cam.current_placement(t(1) - chrono::Duration::days(3))
-                .position,
-            b
-        );
+        assert_eq!(cam.placement_at(t(10)).unwrap().position, b, "the end is exclusive");
+        assert!(cam.placement_at(t(1) - chrono::Duration::seconds(1)).is_none());
+        assert_eq!(cam.current_placement(t(1) - chrono::Duration::days(3)).position, b);
 
         cam.placements[1].valid.from = Some(t(9));
         assert!(cam.validate().unwrap_err().contains("overlaps"));
@@ -366,10 +312,7 @@ mod tests {
 
     #[test]
     fn status_holds_from_its_verification_on() {
-        let report = StatusReport {
-            status: CameraStatus::OutOfOrder,
-            verified_at: Some(t(10)),
-        };
+        let report = StatusReport { status: CameraStatus::OutOfOrder, verified_at: Some(t(10)) };
         assert_eq!(report.status_at(t(11)), CameraStatus::OutOfOrder);
         assert_eq!(report.status_at(t(9)), CameraStatus::Unknown);
     }

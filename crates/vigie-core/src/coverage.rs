@@ -10,9 +10,7 @@ use crate::camera::{Camera, Placement, View};
 use crate::geo::{angle_between_deg, azimuth_deg, LatLon, LocalFrame};
 
 /// How sure we are that a camera covered a point.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Inside a stated view and its range.
@@ -23,11 +21,7 @@ pub enum Visibility {
 
 /// Farthest distance at which this placement may see anything, metres.
 pub fn reach_m(camera: &Camera, placement: &Placement) -> f64 {
-    let views = placement
-        .views
-        .iter()
-        .map(|v| v.range_m)
-        .fold(0.0, f64::max);
+    let views = placement.views.iter().map(|v| v.range_m).fold(0.0, f64::max);
     if placement.views.is_empty() || camera.can_pan() {
         views.max(camera.default_range_m())
     } else {
@@ -54,10 +48,7 @@ fn visibility_xy(camera: &Camera, placement: &Placement, x: f64, y: f64) -> Opti
 }
 
 fn in_sector(v: &View, d: f64, az: f64) -> bool {
-    d <= v.range_m
-        && (d == 0.0
-            || v.fov_deg >= 360.0
-            || angle_between_deg(az, v.azimuth_deg) <= v.fov_deg / 2.0)
+    d <= v.range_m && (d == 0.0 || v.fov_deg >= 360.0 || angle_between_deg(az, v.azimuth_deg) <= v.fov_deg / 2.0)
 }
 
 /// The parts `[s0, s1]` of the segment `a + s·(b − a)`, `s ∈ [0, 1]` (in the camera's
@@ -68,16 +59,10 @@ pub fn segment_coverage(
     a: (f64, f64),
     b: (f64, f64),
 ) -> Vec<(f64, f64, Visibility)> {
-    let seg = Segment {
-        a,
-        d: (b.0 - a.0, b.1 - a.1),
-    };
+    let seg = Segment { a, d: (b.0 - a.0, b.1 - a.1) };
     let in_view = union(placement.views.iter().flat_map(|v| seg.sector(v)).collect());
     if !(placement.views.is_empty() || camera.can_pan()) {
-        return in_view
-            .into_iter()
-            .map(|(s0, s1)| (s0, s1, Visibility::InView))
-            .collect();
+        return in_view.into_iter().map(|(s0, s1)| (s0, s1, Visibility::InView)).collect();
     }
     // A disk, with the in-view parts carved out of it.
     let Some((d0, d1)) = seg.disk(reach_m(camera, placement)) else {
@@ -167,10 +152,7 @@ impl Segment {
         let Some((c0, c1)) = self.wedge(v.azimuth_deg + 180.0, 180.0 - half) else {
             return vec![(d0, d1)];
         };
-        [clip(d0, d1.min(c0)), clip(d0.max(c1), d1)]
-            .into_iter()
-            .flatten()
-            .collect()
+        [clip(d0, d1.min(c0)), clip(d0.max(c1), d1)].into_iter().flatten().collect()
     }
 }
 
@@ -204,33 +186,19 @@ mod tests {
     }
 
     fn view(azimuth_deg: f64, fov_deg: f64, range_m: f64) -> View {
-        View {
-            azimuth_deg,
-            fov_deg,
-            range_m,
-        }
+        View { azimuth_deg, fov_deg, range_m }
     }
 
     fn at(c: &Camera, east: f64, north: f64) -> Option<Visibility> {
-        let p = LocalFrame::new(c.placements[0].position)
-            .unproject(east, north)
-            .unwrap();
+        let p = LocalFrame::new(c.placements[0].position).unproject(east, north).unwrap();
         visibility(c, &c.placements[0], p)
     }
 
     #[test]
     fn a_fixed_camera_sees_only_its_sector() {
         let c = cam(vec![view(90.0, 60.0, 40.0)], CameraType::Fixed);
-        assert_eq!(
-            at(&c, 30.0, 0.0),
-            Some(Visibility::InView),
-            "straight ahead, in range"
-        );
-        assert_eq!(
-            at(&c, 30.0, 15.0),
-            Some(Visibility::InView),
-            "26.6° off axis < 30°"
-        );
+        assert_eq!(at(&c, 30.0, 0.0), Some(Visibility::InView), "straight ahead, in range");
+        assert_eq!(at(&c, 30.0, 15.0), Some(Visibility::InView), "26.6° off axis < 30°");
         assert_eq!(at(&c, 30.0, 20.0), None, "33.7° off axis > 30°");
         assert_eq!(at(&c, 45.0, 0.0), None, "beyond range");
         assert_eq!(at(&c, -10.0, 0.0), None, "behind");
@@ -256,10 +224,7 @@ mod tests {
         let (s0, s1, v) = parts[0];
         assert_eq!(v, Visibility::InView);
         // The 45° edges cut the line at x = ±50 m: s = 0.25 and 0.75.
-        assert!(
-            (s0 - 0.25).abs() < 1e-9 && (s1 - 0.75).abs() < 1e-9,
-            "{s0} {s1}"
-        );
+        assert!((s0 - 0.25).abs() < 1e-9 && (s1 - 0.75).abs() < 1e-9, "{s0} {s1}");
     }
 
     fn sample_agrees(c: &Camera, a: (f64, f64), b: (f64, f64)) -> Result<(), TestCaseError> {
@@ -271,15 +236,10 @@ mod tests {
             let s = i as f64 / 400.0;
             let (x, y) = (a.0 + s * (b.0 - a.0), a.1 + s * (b.1 - a.1));
             let point = visibility_xy(c, &c.placements[0], x, y);
-            let interval = parts
-                .iter()
-                .find(|(s0, s1, _)| *s0 - 1e-9 <= s && s <= *s1 + 1e-9)
-                .map(|p| p.2);
+            let interval = parts.iter().find(|(s0, s1, _)| *s0 - 1e-9 <= s && s <= *s1 + 1e-9).map(|p| p.2);
             // Boundaries are shared by two parts or by a part and the outside: only
             // interior samples must agree exactly.
-            let near_edge = parts
-                .iter()
-                .any(|(s0, s1, _)| (s - s0).abs() < 1e-6 || (s - s1).abs() < 1e-6);
+            let near_edge = parts.iter().any(|(s0, s1, _)| (s - s0).abs() < 1e-6 || (s - s1).abs() < 1e-6);
             if !near_edge {
                 prop_assert_eq!(point, interval, "s = {}, parts {:?}", s, parts);
             }

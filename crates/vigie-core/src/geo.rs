@@ -82,11 +82,7 @@ impl LatLon {
     /// which is what the spatial index relies on.
     pub(crate) fn to_sphere(self) -> [f64; 3] {
         let (phi, lam) = (self.lat.to_radians(), self.lon.to_radians());
-        [
-            MEAN_RADIUS_M * phi.cos() * lam.cos(),
-            MEAN_RADIUS_M * phi.cos() * lam.sin(),
-            MEAN_RADIUS_M * phi.sin(),
-        ]
+        [MEAN_RADIUS_M * phi.cos() * lam.cos(), MEAN_RADIUS_M * phi.cos() * lam.sin(), MEAN_RADIUS_M * phi.sin()]
     }
 }
 
@@ -111,10 +107,7 @@ impl TryFrom<RawLatLon> for LatLon {
 
 impl From<LatLon> for RawLatLon {
     fn from(p: LatLon) -> Self {
-        RawLatLon {
-            lat: p.lat,
-            lon: p.lon,
-        }
+        RawLatLon { lat: p.lat, lon: p.lon }
     }
 }
 
@@ -136,11 +129,7 @@ impl LocalFrame {
         let w = (1.0 - WGS84_E2 * s2).sqrt();
         let n = WGS84_A / w;
         let m = WGS84_A * (1.0 - WGS84_E2) / (w * w * w);
-        LocalFrame {
-            origin,
-            m_per_rad_lat: m,
-            m_per_rad_lon: n * phi.cos(),
-        }
+        LocalFrame { origin, m_per_rad_lat: m, m_per_rad_lon: n * phi.cos() }
     }
 
     /// The frame's origin.
@@ -181,10 +170,7 @@ pub fn bearing_deg(a: LatLon, b: LatLon) -> f64 {
 
 /// Offset `(east, north)` in metres from `a` to `b`, in the frame at their mid-latitude.
 pub fn offset_m(a: LatLon, b: LatLon) -> (f64, f64) {
-    let mid = LatLon {
-        lat: (a.lat + b.lat) / 2.0,
-        lon: a.lon,
-    };
+    let mid = LatLon { lat: (a.lat + b.lat) / 2.0, lon: a.lon };
     let frame = LocalFrame::new(mid);
     let dlon = wrap_deg(b.lon - a.lon).to_radians();
     let dlat = (b.lat - a.lat).to_radians();
@@ -245,27 +231,12 @@ mod tests {
     #[test]
     fn refuses_null_island_and_nonsense() {
         assert_eq!(LatLon::new(0.0, 0.0), Err(PositionError::NullIsland));
-        assert!(matches!(
-            LatLon::new(f64::NAN, 2.0),
-            Err(PositionError::NotFinite { .. })
-        ));
-        assert_eq!(
-            LatLon::new(91.0, 2.0),
-            Err(PositionError::LatitudeOutOfRange(91.0))
-        );
-        assert_eq!(
-            LatLon::new(48.0, 181.0),
-            Err(PositionError::LongitudeOutOfRange(181.0))
-        );
-        assert!(
-            LatLon::new(0.0, 2.0).is_ok(),
-            "the equator and the meridian are fine"
-        );
+        assert!(matches!(LatLon::new(f64::NAN, 2.0), Err(PositionError::NotFinite { .. })));
+        assert_eq!(LatLon::new(91.0, 2.0), Err(PositionError::LatitudeOutOfRange(91.0)));
+        assert_eq!(LatLon::new(48.0, 181.0), Err(PositionError::LongitudeOutOfRange(181.0)));
+        assert!(LatLon::new(0.0, 2.0).is_ok(), "the equator and the meridian are fine");
         let json = r#"{"lat":0.0,"lon":0.0}"#;
-        assert!(
-            serde_json::from_str::<LatLon>(json).is_err(),
-            "deserialising validates too"
-        );
+        assert!(serde_json::from_str::<LatLon>(json).is_err(), "deserialising validates too");
     }
 
     #[test]
@@ -273,9 +244,7 @@ mod tests {
         let notre_dame = p(48.8530, 2.3499);
         let north = LocalFrame::new(notre_dame).unproject(0.0, 100.0).unwrap();
         let east = LocalFrame::new(notre_dame).unproject(100.0, 0.0).unwrap();
-        assert!(
-            bearing_deg(notre_dame, north) < 1e-9 || bearing_deg(notre_dame, north) > 360.0 - 1e-9
-        );
+        assert!(bearing_deg(notre_dame, north) < 1e-9 || bearing_deg(notre_dame, north) > 360.0 - 1e-9);
         assert!((bearing_deg(notre_dame, east) - 90.0).abs() < 1e-6);
         assert!((bearing_deg(east, notre_dame) - 270.0).abs() < 1e-6);
         assert!((distance_m(notre_dame, north) - 100.0).abs() < 1e-3);

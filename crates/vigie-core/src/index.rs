@@ -50,11 +50,7 @@ impl Entry {
 
 /// Nanoseconds since the epoch, saturating outside 1677–2262 (exact for every real date).
 fn nanos(t: Timestamp) -> i64 {
-    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
 }
 
 type Point = GeomWithData<[f64; 3], Entry>;
@@ -219,10 +215,7 @@ impl Route {
                 } else {
                     // Off the globe or onto (0, 0) cannot happen between two valid points
                     // a kilometre apart; fall back to the end point if it ever did.
-                    (
-                        frame.unproject(bx * s, by * s).unwrap_or(b),
-                        lerp_time(ta, tb, s),
-                    )
+                    (frame.unproject(bx * s, by * s).unwrap_or(b), lerp_time(ta, tb, s))
                 };
                 out.push((prev, next));
                 prev = next;
@@ -263,11 +256,7 @@ impl CameraIndex {
         let mut points = Vec::with_capacity(cameras.len());
         let mut max_reach_m: f64 = 0.0;
         for (ci, cam) in cameras.iter().enumerate() {
-            cam.validate()
-                .map_err(|problem| IndexError::InvalidCamera {
-                    id: cam.id.0.clone(),
-                    problem,
-                })?;
+            cam.validate().map_err(|problem| IndexError::InvalidCamera { id: cam.id.0.clone(), problem })?;
             for (pi, pl) in cam.placements.iter().enumerate() {
                 max_reach_m = max_reach_m.max(coverage::reach_m(cam, pl));
                 let entry = Entry {
@@ -280,11 +269,7 @@ impl CameraIndex {
                 points.push(Point::new(pl.position.to_sphere(), entry));
             }
         }
-        Ok(CameraIndex {
-            cameras,
-            tree: RTree::bulk_load_with_params(points),
-            max_reach_m,
-        })
+        Ok(CameraIndex { cameras, tree: RTree::bulk_load_with_params(points), max_reach_m })
     }
 
     /// All cameras, sorted by id.
@@ -304,10 +289,7 @@ impl CameraIndex {
 
     /// The camera with this id.
     pub fn get(&self, id: &str) -> Option<&Camera> {
-        self.cameras
-            .binary_search_by(|c| c.id.0.as_str().cmp(id))
-            .ok()
-            .map(|i| &self.cameras[i])
+        self.cameras.binary_search_by(|c| c.id.0.as_str().cmp(id)).ok().map(|i| &self.cameras[i])
     }
 
     fn resolve(&self, e: &Entry) -> (&Camera, &crate::camera::Placement) {
@@ -324,10 +306,7 @@ impl CameraIndex {
         let at_ns = nanos(at);
         // Max-heap of the best k so far.
         let mut best: BinaryHeap<Hit> = BinaryHeap::with_capacity(k + 1);
-        for (point, d2) in self
-            .tree
-            .nearest_neighbor_iter_with_distance_2(&p.to_sphere())
-        {
+        for (point, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&p.to_sphere()) {
             if best.len() == k {
                 let lower_bound = geo::chord_to_arc(d2.sqrt()) * CHORD_SLACK;
                 if lower_bound > best.peek().expect("k > 0").distance.0 {
@@ -391,13 +370,7 @@ impl CameraIndex {
                 }
                 let visibility = coverage::visibility(cam, pl, p)?;
                 let distance_m = geo::distance_m(p, pl.position);
-                let s = Sighting {
-                    camera: cam,
-                    position: pl.position,
-                    distance_m,
-                    visibility,
-                    status,
-                };
+                let s = Sighting { camera: cam, position: pl.position, distance_m, visibility, status };
                 Some((OrdF64(distance_m), e.camera, s))
             })
             .collect();
@@ -418,23 +391,17 @@ impl CameraIndex {
             let centre = frame.unproject(bx / 2.0, by / 2.0).unwrap_or(a);
             let half = bx.hypot(by) / 2.0;
             let mid_ns = nanos(mid_t);
-            for e in self
-                .candidates(centre, half + self.max_reach_m)
-                .filter(|e| e.valid_at(mid_ns))
-            {
+            for e in self.candidates(centre, half + self.max_reach_m).filter(|e| e.valid_at(mid_ns)) {
                 let (cam, pl) = self.resolve(e);
                 if cam.status.status_at(mid_t) == CameraStatus::OutOfOrder {
                     continue;
                 }
                 let cam_frame = LocalFrame::new(pl.position);
-                let parts =
-                    coverage::segment_coverage(cam, pl, cam_frame.project(a), cam_frame.project(b));
+                let parts = coverage::segment_coverage(cam, pl, cam_frame.project(a), cam_frame.project(b));
                 if parts.is_empty() {
                     continue;
                 }
-                let slot = passes
-                    .entry(e.camera)
-                    .or_insert_with(|| (Vec::new(), Visibility::Possible));
+                let slot = passes.entry(e.camera).or_insert_with(|| (Vec::new(), Visibility::Possible));
                 for (s0, s1, vis) in parts {
                     slot.0.push((lerp_time(ta, tb, s0), lerp_time(ta, tb, s1)));
                     slot.1 = slot.1.min(vis);
@@ -453,36 +420,21 @@ impl CameraIndex {
                         _ => windows.push(TimeWindow { from, to }),
                     }
                 }
-                RoutePass {
-                    camera: &self.cameras[ci as usize],
-                    windows,
-                    visibility,
-                }
+                RoutePass { camera: &self.cameras[ci as usize], windows, visibility }
             })
             .collect();
-        out.sort_by(|x, y| {
-            x.windows[0]
-                .from
-                .cmp(&y.windows[0].from)
-                .then_with(|| x.camera.id.cmp(&y.camera.id))
-        });
+        out.sort_by(|x, y| x.windows[0].from.cmp(&y.windows[0].from).then_with(|| x.camera.id.cmp(&y.camera.id)));
         out
     }
 
     /// Tree entries that may lie within `radius_m` of `p` (a superset).
     fn candidates(&self, p: LatLon, radius_m: f64) -> impl Iterator<Item = &Entry> + '_ {
         let chord = geo::arc_to_chord(radius_m / CHORD_SLACK);
-        self.tree
-            .locate_within_distance(p.to_sphere(), chord * chord)
-            .map(|pt| &pt.data)
+        self.tree.locate_within_distance(p.to_sphere(), chord * chord).map(|pt| &pt.data)
     }
 
     fn near(&self, h: Hit) -> Near<'_> {
-        Near {
-            camera: &self.cameras[h.camera as usize],
-            position: h.position,
-            distance_m: h.distance.0,
-        }
+        Near { camera: &self.cameras[h.camera as usize], position: h.position, distance_m: h.distance.0 }
     }
 }
 

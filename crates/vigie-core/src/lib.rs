@@ -35,8 +35,8 @@ pub mod retention;
 pub mod sync;
 
 pub use camera::{
-    Camera, CameraId, CameraKind, CameraStatus, CameraType, Holder, Placement, Provenance, SiteId,
-    StatusReport, Validity, View,
+    Camera, CameraId, CameraKind, CameraStatus, CameraType, Holder, Placement, Provenance, SiteId, StatusReport,
+    Validity, View,
 };
 pub use coverage::Visibility;
 pub use geo::{LatLon, LocalFrame, PositionError};

@@ -14,9 +14,7 @@ use crate::Timestamp;
 pub const LEGAL_MAX_RETENTION_DAYS: u32 = 30;
 
 /// How urgent it is to requisition footage before it is erased.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// Already erased.
@@ -49,20 +47,11 @@ pub fn retention(camera: &Camera, moment: Timestamp, now: Timestamp) -> Retentio
 
 /// Retention of footage of `moment` kept `retention_days` (unknown: the legal maximum),
 /// seen from `now`.
-pub fn retention_for(
-    retention_days: Option<u32>,
-    moment: Timestamp,
-    now: Timestamp,
-) -> RetentionStatus {
+pub fn retention_for(retention_days: Option<u32>, moment: Timestamp, now: Timestamp) -> RetentionStatus {
     let days = retention_days.unwrap_or(LEGAL_MAX_RETENTION_DAYS);
     let erased_at = moment + Duration::days(i64::from(days));
     let remaining = erased_at - now;
-    RetentionStatus {
-        erased_at,
-        remaining,
-        urgency: urgency(remaining),
-        known: retention_days.is_some(),
-    }
+    RetentionStatus { erased_at, remaining, urgency: urgency(remaining), known: retention_days.is_some() }
 }
 
 /// The urgency class of a remaining time.
@@ -92,50 +81,16 @@ mod tests {
     fn retention_table() {
         let incident = t(2026, 11, 10, 22);
         let cases = [
-            (
-                Some(7),
-                t(2026, 11, 12, 8),
-                t(2026, 11, 17, 22),
-                Urgency::Soon,
-            ),
-            (
-                Some(7),
-                t(2026, 11, 15, 8),
-                t(2026, 11, 17, 22),
-                Urgency::Critical,
-            ),
-            (
-                Some(7),
-                t(2026, 11, 17, 22),
-                t(2026, 11, 17, 22),
-                Urgency::Lost,
-            ),
-            (
-                Some(15),
-                t(2026, 11, 11, 0),
-                t(2026, 11, 25, 22),
-                Urgency::Later,
-            ),
-            (
-                None,
-                t(2026, 12, 8, 0),
-                t(2026, 12, 10, 22),
-                Urgency::Critical,
-            ),
-            (
-                Some(0),
-                t(2026, 11, 10, 23),
-                t(2026, 11, 10, 22),
-                Urgency::Lost,
-            ),
+            (Some(7), t(2026, 11, 12, 8), t(2026, 11, 17, 22), Urgency::Soon),
+            (Some(7), t(2026, 11, 15, 8), t(2026, 11, 17, 22), Urgency::Critical),
+            (Some(7), t(2026, 11, 17, 22), t(2026, 11, 17, 22), Urgency::Lost),
+            (Some(15), t(2026, 11, 11, 0), t(2026, 11, 25, 22), Urgency::Later),
+            (None, t(2026, 12, 8, 0), t(2026, 12, 10, 22), Urgency::Critical),
+            (Some(0), t(2026, 11, 10, 23), t(2026, 11, 10, 22), Urgency::Lost),
         ];
         for (days, now, erased_at, urgency) in cases {
             let r = retention_for(days, incident, now);
-            assert_eq!(
-                (r.erased_at, r.urgency, r.known),
-                (erased_at, urgency, days.is_some()),
-                "{days:?} at {now}"
-            );
+            assert_eq!((r.erased_at, r.urgency, r.known), (erased_at, urgency, days.is_some()), "{days:?} at {now}");
             assert_eq!(r.remaining, erased_at - now);
         }
     }
@@ -143,10 +98,7 @@ mod tests {
     #[test]
     fn boundaries_of_the_urgency_classes() {
         assert_eq!(urgency(Duration::seconds(1)), Urgency::Critical);
-        assert_eq!(
-            urgency(Duration::hours(72) - Duration::seconds(1)),
-            Urgency::Critical
-        );
+        assert_eq!(urgency(Duration::hours(72) - Duration::seconds(1)), Urgency::Critical);
         assert_eq!(urgency(Duration::hours(72)), Urgency::Soon);
         assert_eq!(urgency(Duration::days(7)), Urgency::Later);
         assert_eq!(urgency(Duration::seconds(-5)), Urgency::Lost);

@@ -100,7 +100,12 @@ pub enum RegistryUpdate {
 
 /// Builds the answer for a device at `since` (`None`: it has nothing) from the rows
 /// changed after `since` (all rows when `None`), at registry version `current`.
-pub fn build_update(rows: impl IntoIterator<Item = VersionedRow>, since: Option<u64>, current: u64, area: Area) -> RegistryUpdate {
+pub fn build_update(
+    rows: impl IntoIterator<Item = VersionedRow>,
+    since: Option<u64>,
+    current: u64,
+    area: Area,
+) -> RegistryUpdate {
     match since {
         None => {
             let cameras = rows.into_iter().filter_map(|r| r.camera).filter(|c| area.covers(c)).collect();

@@ -8,111 +8,59 @@ use vigie_core::Holder;
 
 /// A file of the shared real data set; fails loudly when the data set is absent.
 fn shared(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel);
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("the shared data set is missing ({}: {e}); it is expected beside the repository, at ../shared/data", path.display())
+        panic!(
+            "the shared data set is missing ({}: {e}); it is expected beside the repository, at ../shared/data",
+            path.display()
+        )
     })
 }
 
 fn opts(source: &str) -> ImportOptions {
-    ImportOptions {
-        source: source.into(),
-        ..ImportOptions::default()
-    }
+    ImportOptions { source: source.into(), ..ImportOptions::default() }
 }
 
 #[test]
 fn paris_prefecture_plan_gives_1389_cameras() {
     let mut o = opts("paris-prefecture-police-2013.geojson");
-    o.holder = Some(Holder {
-        name: "Préfecture de police".into(),
-        ..Holder::default()
-    });
+    o.holder = Some(Holder { name: "Préfecture de police".into(), ..Holder::default() });
     let out = import::import(&shared("cameras/paris-prefecture-police-2013.geojson"), &o).unwrap();
     assert_eq!(out.report.format, Some(Format::GeoJson));
-    assert_eq!(
-        (
-            out.report.read,
-            out.report.imported,
-            out.report.skipped.len()
-        ),
-        (1389, 1389, 0)
-    );
+    assert_eq!((out.report.read, out.report.imported, out.report.skipped.len()), (1389, 1389, 0));
     assert_eq!(out.cameras.len(), 1389);
     let first = &out.cameras[0];
     assert_eq!(first.id.0, "paris-prefecture-police-2013:1");
     assert_eq!(first.label.as_deref(), Some("BD SUCHET / RAPHAEL"));
     assert_eq!(first.holder.as_ref().unwrap().name, "Préfecture de police");
-    assert_eq!(
-        first.retention_days, None,
-        "unknown: the legal maximum applies later"
-    );
-    assert!(
-        out.report.tags_not_understood.is_empty(),
-        "{:?}",
-        out.report.tags_not_understood
-    );
+    assert_eq!(first.retention_days, None, "unknown: the legal maximum applies later");
+    assert!(out.report.tags_not_understood.is_empty(), "{:?}", out.report.tags_not_understood);
     // Every camera is in Paris or at its gates (the plan covers the stadiums of Saint-Denis).
     for c in &out.cameras {
         let p = c.placements[0].position;
-        assert!(
-            (48.75..48.95).contains(&p.lat()) && (2.15..2.55).contains(&p.lon()),
-            "{} at {p}",
-            c.id
-        );
+        assert!((48.75..48.95).contains(&p.lat()) && (2.15..2.55).contains(&p.lon()), "{} at {p}", c.id);
     }
     // Importing again gives the same ids (re-import updates, never duplicates).
-    let again =
-        import::import(&shared("cameras/paris-prefecture-police-2013.geojson"), &o).unwrap();
-    assert!(out
-        .cameras
-        .iter()
-        .zip(&again.cameras)
-        .all(|(a, b)| a.id == b.id));
+    let again = import::import(&shared("cameras/paris-prefecture-police-2013.geojson"), &o).unwrap();
+    assert!(out.cameras.iter().zip(&again.cameras).all(|(a, b)| a.id == b.id));
 }
 
 #[test]
 fn monaco_osm_cameras_with_their_directions() {
-    let out = import::import(
-        &shared("cameras/monaco-osm-2025.geojson"),
-        &opts("monaco-osm-2025.geojson"),
-    )
-    .unwrap();
+    let out = import::import(&shared("cameras/monaco-osm-2025.geojson"), &opts("monaco-osm-2025.geojson")).unwrap();
     assert_eq!((out.report.read, out.report.imported), (16, 16));
     let cam = |id: &str| out.cameras.iter().find(|c| c.id.0 == id).unwrap();
     let c = cam("osm:node/6459866647");
     assert_eq!(c.camera_type, CameraType::Fixed);
     assert_eq!(c.placements[0].views.len(), 1);
     assert_eq!(c.placements[0].views[0].azimuth_deg, 240.0);
-    assert_eq!(
-        cam("osm:node/6473583428").placements[0].views[0].azimuth_deg,
-        160.0
-    );
-    assert_eq!(
-        cam("osm:node/6482706099").placements[0].views[0].azimuth_deg,
-        0.0
-    );
-    let with_direction = out
-        .cameras
-        .iter()
-        .filter(|c| !c.placements[0].views.is_empty())
-        .count();
+    assert_eq!(cam("osm:node/6473583428").placements[0].views[0].azimuth_deg, 160.0);
+    assert_eq!(cam("osm:node/6482706099").placements[0].views[0].azimuth_deg, 0.0);
+    let with_direction = out.cameras.iter().filter(|c| !c.placements[0].views.is_empty()).count();
     assert_eq!(with_direction, 3, "the three nodes tagged `direction`");
     assert_eq!(cam("osm:node/6471920429").camera_type, CameraType::Panning);
-    assert_eq!(
-        out.cameras
-            .iter()
-            .filter(|c| c.camera_type == CameraType::Dome)
-            .count(),
-        9
-    );
-    assert_eq!(
-        c.tags.get("camera:mount").map(String::as_str),
-        Some("pole"),
-        "raw tags kept"
-    );
+    assert_eq!(out.cameras.iter().filter(|c| c.camera_type == CameraType::Dome).count(), 9);
+    assert_eq!(c.tags.get("camera:mount").map(String::as_str), Some("pole"), "raw tags kept");
     assert!(out.report.values_not_understood.is_empty());
 }
 
@@ -131,12 +79,7 @@ fn overpass_answers_are_read() {
     assert_eq!(out.cameras[0].id.0, "osm:node/1");
     assert_eq!(out.cameras[0].placements[0].views[0].azimuth_deg, 225.0);
     assert_eq!(out.cameras[1].id.0, "osm:way/2");
-    let reasons: Vec<String> = out
-        .report
-        .skipped
-        .iter()
-        .map(|s| format!("{}: {}", s.at, s.reason))
-        .collect();
+    let reasons: Vec<String> = out.report.skipped.iter().map(|s| format!("{}: {}", s.at, s.reason)).collect();
     assert_eq!(
         reasons,
         [
@@ -172,30 +115,13 @@ fn csv_with_a_declared_column_map() {
     assert_eq!(out.cameras[1].camera_type, CameraType::Panning);
     assert_eq!(out.cameras[1].retention_days, Some(7));
     assert_eq!(out.report.skipped[0].at, Location::Line(4));
-    assert!(
-        out.report.skipped[0].reason.contains("\"north\""),
-        "{}",
-        out.report.skipped[0].reason
-    );
-    assert_eq!(
-        out.report.tags_not_understood.get("commune"),
-        Some(&2),
-        "kept and reported, on the two imported rows"
-    );
+    assert!(out.report.skipped[0].reason.contains("\"north\""), "{}", out.report.skipped[0].reason);
+    assert_eq!(out.report.tags_not_understood.get("commune"), Some(&2), "kept and reported, on the two imported rows");
 
     let missing = import::import(b"x,y\n1,2\n", &opts("bad.csv")).unwrap_err();
-    assert_eq!(
-        missing.to_string(),
-        "line 1: the header has no column \"lat\" (columns: x, y)"
-    );
+    assert_eq!(missing.to_string(), "line 1: the header has no column \"lat\" (columns: x, y)");
     let ragged = import::import(b"lat,lon\n45.1,5.7\n45.2\n", &opts("bad.csv")).unwrap_err();
-    assert_eq!(
-        ragged,
-        ImportError::Csv {
-            line: 3,
-            message: "1 fields where the header has 2".into()
-        }
-    );
+    assert_eq!(ragged, ImportError::Csv { line: 3, message: "1 fields where the header has 2".into() });
 }
 
 #[test]
@@ -215,16 +141,10 @@ fn broken_json_names_the_line_and_the_feature() {
     assert!(err.to_string().contains("(feature 1)"), "{err}");
 
     let err = import::import(br#"{"type": "Feature", "features": []}"#, &opts("x")).unwrap_err();
-    assert!(
-        err.to_string().contains("expected \"FeatureCollection\""),
-        "{err}"
-    );
+    assert!(err.to_string().contains("expected \"FeatureCollection\""), "{err}");
     let err = import::import(br#"{"hello": 1}"#, &opts("x")).unwrap_err();
     assert!(matches!(err, ImportError::UnknownFormat(_)), "{err}");
-    assert!(matches!(
-        import::import(b"\xff\xfe", &opts("x")).unwrap_err(),
-        ImportError::NotUtf8(0)
-    ));
+    assert!(matches!(import::import(b"\xff\xfe", &opts("x")).unwrap_err(), ImportError::NotUtf8(0)));
 }
 
 #[test]
@@ -238,12 +158,7 @@ fn geojson_records_that_are_not_cameras_are_skipped_with_reasons() {
     ]}"#;
     let out = import::import(text.as_bytes(), &opts("mixed.geojson")).unwrap();
     assert_eq!((out.report.read, out.report.imported), (5, 1));
-    let reasons: Vec<String> = out
-        .report
-        .skipped
-        .iter()
-        .map(|s| format!("{}: {}", s.at, s.reason))
-        .collect();
+    let reasons: Vec<String> = out.report.skipped.iter().map(|s| format!("{}: {}", s.at, s.reason)).collect();
     assert_eq!(
         reasons,
         [
@@ -253,8 +168,5 @@ fn geojson_records_that_are_not_cameras_are_skipped_with_reasons() {
             "feature 4 (node/7): duplicate id osm:node/7 (first at feature 0 (node/7))",
         ]
     );
-    assert_eq!(
-        out.report.values_not_understood.get("direction=up"),
-        Some(&1)
-    );
+    assert_eq!(out.report.values_not_understood.get("direction=up"), Some(&1));
 }

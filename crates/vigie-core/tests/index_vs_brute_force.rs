@@ -15,24 +15,19 @@ fn t0() -> Timestamp {
 /// A camera within ~3 km of the centre of Grenoble.
 fn camera() -> impl Strategy<Value = Camera> {
     let offset = (-3000.0f64..3000.0, -3000.0f64..3000.0);
-    let view = (0.0f64..360.0, 10.0f64..=360.0, 10.0f64..150.0).prop_map(
-        |(azimuth_deg, fov_deg, range_m)| View {
-            azimuth_deg,
-            fov_deg,
-            range_m,
-        },
-    );
+    let view = (0.0f64..360.0, 10.0f64..=360.0, 10.0f64..150.0).prop_map(|(azimuth_deg, fov_deg, range_m)| View {
+        azimuth_deg,
+        fov_deg,
+        range_m,
+    });
     let kind = prop_oneof![
         Just(CameraType::Fixed),
         Just(CameraType::Panning),
         Just(CameraType::Dome),
         Just(CameraType::Unknown)
     ];
-    let status = prop_oneof![
-        Just(CameraStatus::Operational),
-        Just(CameraStatus::OutOfOrder),
-        Just(CameraStatus::Unknown)
-    ];
+    let status =
+        prop_oneof![Just(CameraStatus::Operational), Just(CameraStatus::OutOfOrder), Just(CameraStatus::Unknown)];
     (
         0u32..1_000_000,
         offset.clone(),
@@ -42,41 +37,26 @@ fn camera() -> impl Strategy<Value = Camera> {
         0i64..20,
         proptest::option::of((offset, 1i64..20)),
     )
-        .prop_map(
-            |(id, (e, n), views, camera_type, status, verified_day, moved)| {
-                let centre = LocalFrame::new(LatLon::new(45.1885, 5.7245).unwrap());
-                let pos = centre.unproject(e, n).unwrap();
-                let mut cam = Camera::fixed_at(format!("cam-{id}"), pos, views.clone());
-                cam.camera_type = camera_type;
-                cam.status = StatusReport {
-                    status,
-                    verified_at: Some(t0() + Duration::days(verified_day)),
-                };
-                if let Some(((e2, n2), day)) = moved {
-                    // A nomad camera: here until `day`, elsewhere after.
-                    let split = t0() + Duration::days(day);
-                    cam.placements = vec![
-                        Placement {
-                            valid: Validity {
-                                from: None,
-                                to: Some(split),
-                            },
-                            position: pos,
-                            views: views.clone(),
-                        },
-                        Placement {
-                            valid: Validity {
-                                from: Some(split),
-                                to: None,
-                            },
-                            position: centre.unproject(e2, n2).unwrap(),
-                            views,
-                        },
-                    ];
-                }
-                cam
-            },
-        )
+        .prop_map(|(id, (e, n), views, camera_type, status, verified_day, moved)| {
+            let centre = LocalFrame::new(LatLon::new(45.1885, 5.7245).unwrap());
+            let pos = centre.unproject(e, n).unwrap();
+            let mut cam = Camera::fixed_at(format!("cam-{id}"), pos, views.clone());
+            cam.camera_type = camera_type;
+            cam.status = StatusReport { status, verified_at: Some(t0() + Duration::days(verified_day)) };
+            if let Some(((e2, n2), day)) = moved {
+                // A nomad camera: here until `day`, elsewhere after.
+                let split = t0() + Duration::days(day);
+                cam.placements = vec![
+                    Placement { valid: Validity { from: None, to: Some(split) }, position: pos, views: views.clone() },
+                    Placement {
+                        valid: Validity { from: Some(split), to: None },
+                        position: centre.unproject(e2, n2).unwrap(),
+                        views,
+                    },
+                ];
+            }
+            cam
+        })
 }
 
 fn cameras() -> impl Strategy<Value = Vec<Camera>> {
@@ -88,11 +68,8 @@ fn cameras() -> impl Strategy<Value = Vec<Camera>> {
 }
 
 fn point() -> impl Strategy<Value = LatLon> {
-    (-3500.0f64..3500.0, -3500.0f64..3500.0).prop_map(|(e, n)| {
-        LocalFrame::new(LatLon::new(45.1885, 5.7245).unwrap())
-            .unproject(e, n)
-            .unwrap()
-    })
+    (-3500.0f64..3500.0, -3500.0f64..3500.0)
+        .prop_map(|(e, n)| LocalFrame::new(LatLon::new(45.1885, 5.7245).unwrap()).unproject(e, n).unwrap())
 }
 
 fn moment() -> impl Strategy<Value = Timestamp> {
@@ -101,13 +78,8 @@ fn moment() -> impl Strategy<Value = Timestamp> {
 
 /// (distance, id) of every camera with a placement at `at`, brute force, sorted.
 fn brute(cams: &[Camera], p: LatLon, at: Timestamp) -> Vec<(f64, String)> {
-    let mut all: Vec<(f64, String)> = cams
-        .iter()
-        .filter_map(|c| {
-            c.placement_at(at)
-                .map(|pl| (distance_m(p, pl.position), c.id.0.clone()))
-        })
-        .collect();
+    let mut all: Vec<(f64, String)> =
+        cams.iter().filter_map(|c| c.placement_at(at).map(|pl| (distance_m(p, pl.position), c.id.0.clone()))).collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     all
 }
@@ -219,23 +191,9 @@ proptest! {
 #[test]
 fn invalid_cameras_are_refused_by_name() {
     let p = LatLon::new(45.1885, 5.7245).unwrap();
-    let dup = vec![
-        Camera::fixed_at("a", p, vec![]),
-        Camera::fixed_at("a", p, vec![]),
-    ];
-    assert_eq!(
-        CameraIndex::new(dup).unwrap_err().to_string(),
-        "camera id a appears twice"
-    );
-    let bad = vec![Camera::fixed_at(
-        "b",
-        p,
-        vec![View {
-            azimuth_deg: 0.0,
-            fov_deg: 0.0,
-            range_m: 10.0,
-        }],
-    )];
+    let dup = vec![Camera::fixed_at("a", p, vec![]), Camera::fixed_at("a", p, vec![])];
+    assert_eq!(CameraIndex::new(dup).unwrap_err().to_string(), "camera id a appears twice");
+    let bad = vec![Camera::fixed_at("b", p, vec![View { azimuth_deg: 0.0, fov_deg: 0.0, range_m: 10.0 }])];
     assert_eq!(
         CameraIndex::new(bad).unwrap_err().to_string(),
         "camera b: placements[0].views[0].fov_deg: 0 not in (0, 360]"
@@ -249,46 +207,22 @@ fn a_walk_past_three_cameras() {
     let origin = LatLon::new(48.8566, 2.3522).unwrap();
     let f = LocalFrame::new(origin);
     let at = |e: f64, n: f64| f.unproject(e, n).unwrap();
-    let facing = Camera::fixed_at(
-        "facing",
-        at(0.0, -20.0),
-        vec![View {
-            azimuth_deg: 0.0,
-            fov_deg: 90.0,
-            range_m: 60.0,
-        }],
-    );
-    let away = Camera::fixed_at(
-        "away",
-        at(50.0, -20.0),
-        vec![View {
-            azimuth_deg: 180.0,
-            fov_deg: 90.0,
-            range_m: 60.0,
-        }],
-    );
+    let facing =
+        Camera::fixed_at("facing", at(0.0, -20.0), vec![View { azimuth_deg: 0.0, fov_deg: 90.0, range_m: 60.0 }]);
+    let away =
+        Camera::fixed_at("away", at(50.0, -20.0), vec![View { azimuth_deg: 180.0, fov_deg: 90.0, range_m: 60.0 }]);
     let mut ptz = Camera::fixed_at("ptz", at(200.0, 10.0), vec![]);
     ptz.camera_type = CameraType::Panning;
     let index = CameraIndex::new(vec![facing, away, ptz]).unwrap();
     let start = t0();
     // 400 m at 2 m/s: x = -100 + 2·t.
-    let route = Route::new(vec![
-        (at(-100.0, 0.0), start),
-        (at(300.0, 0.0), start + Duration::seconds(200)),
-    ])
-    .unwrap();
+    let route = Route::new(vec![(at(-100.0, 0.0), start), (at(300.0, 0.0), start + Duration::seconds(200))]).unwrap();
     let passes = index.along_route(&route);
     let ids: Vec<&str> = passes.iter().map(|p| p.camera.id.0.as_str()).collect();
     assert_eq!(ids, ["facing", "ptz"]);
     // "facing" sees the street where |x| ≤ 20 (45° half-angle, 20 m away): t ∈ [40 s, 60 s].
     let w = passes[0].windows[0];
-    assert_eq!(
-        (
-            (w.from - start).num_milliseconds(),
-            (w.to - start).num_milliseconds()
-        ),
-        (40_000, 60_000)
-    );
+    assert_eq!(((w.from - start).num_milliseconds(), (w.to - start).num_milliseconds()), (40_000, 60_000));
     assert_eq!(passes[0].visibility, vigie_core::Visibility::InView);
     // The PTZ reaches 100 m: |x − 200| ≤ √(100² − 10²) ≈ 99.499 m, so x from 100.501 m,
     // t = (x + 100) / 2 = 100.251 s.

@@ -215,9 +215,11 @@ impl Store {
     pub fn registry_info(&self) -> Result<Option<RegistryInfo>, StoreError> {
         let row = self
             .conn
-            .query_row("SELECT version, fetched_at, source, (SELECT count(*) FROM cameras) FROM registry_meta WHERE id = 1", [], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
-            })
+            .query_row(
+                "SELECT version, fetched_at, source, (SELECT count(*) FROM cameras) FROM registry_meta WHERE id = 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+            )
             .optional()
             .map_err(self.sqlite("reading the registry version"))?;
         row.map(|(version, fetched_at, source, n)| {
@@ -233,7 +235,10 @@ impl Store {
 
     /// Every camera of the cached registry, by id.
     pub fn registry(&self) -> Result<Vec<Camera>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, body FROM cameras ORDER BY id").map_err(self.sqlite("reading the registry"))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, body FROM cameras ORDER BY id")
+            .map_err(self.sqlite("reading the registry"))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(self.sqlite("reading the registry"))?;
@@ -275,7 +280,13 @@ impl Store {
     }
 
     /// Moves a private camera to `state`, with the moderator's note. Returns whether it exists.
-    pub fn set_private_state(&mut self, id: &str, state: PrivateState, note: Option<&str>, now: Timestamp) -> Result<bool, StoreError> {
+    pub fn set_private_state(
+        &mut self,
+        id: &str,
+        state: PrivateState,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let n = self
             .conn
             .execute(
@@ -290,7 +301,9 @@ impl Store {
     pub fn private_cameras(&self) -> Result<Vec<PrivateCamera>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, body, state, created_at, updated_at, note FROM private_cameras ORDER BY created_at, id")
+            .prepare_cached(
+                "SELECT id, body, state, created_at, updated_at, note FROM private_cameras ORDER BY created_at, id",
+            )
             .map_err(self.sqlite("reading private cameras"))?;
         let rows = stmt
             .query_map([], |r| {
@@ -343,7 +356,11 @@ impl Store {
     }
 }
 
-fn insert_cameras(tx: &Transaction<'_>, path: &Path, cameras: impl IntoIterator<Item = Camera>) -> Result<u64, StoreError> {
+fn insert_cameras(
+    tx: &Transaction<'_>,
+    path: &Path,
+    cameras: impl IntoIterator<Item = Camera>,
+) -> Result<u64, StoreError> {
     let sql = |doing: &'static str| move |source| StoreError::Sqlite { path: path.to_path_buf(), doing, source };
     let mut stmt = tx
         .prepare_cached("INSERT INTO cameras (id, lat, lon, body) VALUES (?1, ?2, ?3, ?4)")

@@ -17,7 +17,11 @@ fn cameras(tag: &str, n: usize) -> impl Iterator<Item = Camera> + '_ {
     let frame = LocalFrame::new(LatLon::new(43.7384, 7.4246).unwrap());
     (0..n).map(move |i| {
         let p = frame.unproject((i % 100) as f64 * 10.0, (i / 100) as f64 * 10.0).unwrap();
-        Camera::fixed_at(format!("{tag}-{i:07}"), p, vec![View { azimuth_deg: (i * 7 % 360) as f64, fov_deg: 70.0, range_m: 40.0 }])
+        Camera::fixed_at(
+            format!("{tag}-{i:07}"),
+            p,
+            vec![View { azimuth_deg: (i * 7 % 360) as f64, fov_deg: 70.0, range_m: 40.0 }],
+        )
     })
 }
 
@@ -32,7 +36,10 @@ fn the_registry_round_trips_with_its_origin() {
 
     let store = Store::open(dir.path().join("vigie.sqlite3")).unwrap();
     let info = store.registry_info().unwrap().unwrap();
-    assert_eq!((info.version, info.fetched_at, info.source.as_str(), info.cameras), (42, t(8), "https://csu.example", 250));
+    assert_eq!(
+        (info.version, info.fetched_at, info.source.as_str(), info.cameras),
+        (42, t(8), "https://csu.example", 250)
+    );
     assert_eq!(store.registry().unwrap(), original, "cameras come back exactly as stored");
     let index = store.index().unwrap();
     let near = index.nearest(original[0].placements[0].position, 3, t(9));
@@ -125,11 +132,7 @@ fn a_store_from_an_older_version_is_migrated_with_its_data() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(SCHEMA_V1).unwrap();
-        conn.execute(
-            "INSERT INTO registry_meta VALUES (1, 7, '2026-11-01T10:00:00.000Z', 'platform')",
-            [],
-        )
-        .unwrap();
+        conn.execute("INSERT INTO registry_meta VALUES (1, 7, '2026-11-01T10:00:00.000Z', 'platform')", []).unwrap();
         let p = cam.placements[0].position;
         conn.execute(
             "INSERT INTO cameras VALUES (?1, ?2, ?3, ?4)",
@@ -177,6 +180,9 @@ fn private_cameras_wait_for_moderation_and_show_on_the_map() {
     assert!(store.set_private_state("device-1/1", PrivateState::Merged, Some("reg-0000000"), t(12)).unwrap());
     assert!(!store.set_private_state("nope", PrivateState::Refused, None, t(12)).unwrap());
     let mine = store.private_cameras().unwrap();
-    assert_eq!((mine[0].state, mine[0].note.as_deref(), mine[0].updated_at), (PrivateState::Merged, Some("reg-0000000"), t(12)));
+    assert_eq!(
+        (mine[0].state, mine[0].note.as_deref(), mine[0].updated_at),
+        (PrivateState::Merged, Some("reg-0000000"), t(12))
+    );
     assert_eq!(store.index().unwrap().len(), 10, "a merged camera is the registry's now");
 }

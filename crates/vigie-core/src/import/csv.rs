@@ -75,20 +75,11 @@ impl CsvColumns {
     }
 }
 
-pub(super) fn read(
-    text: &str,
-    columns: CsvColumns,
-    builder: &mut Builder<'_>,
-) -> Result<(), ImportError> {
+pub(super) fn read(text: &str, columns: CsvColumns, builder: &mut Builder<'_>) -> Result<(), ImportError> {
     let first_line = text.lines().next().unwrap_or("");
-    let delimiter = [b';', b'\t', b',']
-        .into_iter()
-        .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
-        .unwrap_or(b',');
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let delimiter =
+        [b';', b'\t', b','].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(false).from_reader(text.as_bytes());
     let header = reader.headers().map_err(|e| csv_error(&e, 1))?.clone();
     let find = |name: &str| header.iter().position(|h| h.trim() == name);
     let missing = |name: &str| ImportError::Csv {
@@ -102,19 +93,14 @@ pub(super) fn read(
     let lon_col = find(&columns.lon).ok_or_else(|| missing(&columns.lon))?;
     let id_col = columns.id.as_deref().and_then(find);
     // Per column: the tag it feeds, or its own name (kept, reported as not understood).
-    let roles: Vec<Option<&'static str>> =
-        header.iter().map(|h| columns.tag_of(h.trim())).collect();
+    let roles: Vec<Option<&'static str>> = header.iter().map(|h| columns.tag_of(h.trim())).collect();
     let decimal_comma = delimiter != b',';
     for row in reader.records() {
         let row = row.map_err(|e| csv_error(&e, 0))?;
         let line = row.position().map(|p| p.line()).unwrap_or(0);
         let number = |i: usize| -> Option<f64> {
             let s = row.get(i)?.trim();
-            let s = if decimal_comma {
-                s.replace(',', ".")
-            } else {
-                s.to_string()
-            };
+            let s = if decimal_comma { s.replace(',', ".") } else { s.to_string() };
             s.parse().ok()
         };
         let mut tags = BTreeMap::new();
@@ -122,36 +108,17 @@ pub(super) fn read(
             if i == lat_col || i == lon_col || Some(i) == id_col || value.trim().is_empty() {
                 continue;
             }
-            let key = roles[i]
-                .map(str::to_string)
-                .unwrap_or_else(|| header[i].trim().to_string());
+            let key = roles[i].map(str::to_string).unwrap_or_else(|| header[i].trim().to_string());
             tags.insert(key, value.trim().to_string());
         }
-        let own_id = id_col
-            .and_then(|i| row.get(i))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
+        let own_id = id_col.and_then(|i| row.get(i)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let (lat, lon) = (number(lat_col), number(lon_col));
         if lat.is_none() || lon.is_none() {
-            let raw = format!(
-                "{:?}, {:?}",
-                row.get(lat_col).unwrap_or(""),
-                row.get(lon_col).unwrap_or("")
-            );
-            builder.reject(
-                Location::Line(line),
-                format!("latitude/longitude are not numbers: {raw}"),
-            );
+            let raw = format!("{:?}, {:?}", row.get(lat_col).unwrap_or(""), row.get(lon_col).unwrap_or(""));
+            builder.reject(Location::Line(line), format!("latitude/longitude are not numbers: {raw}"));
             continue;
         }
-        builder.record(Record {
-            at: Location::Line(line),
-            own_id,
-            lat,
-            lon,
-            tags,
-        });
+        builder.record(Record { at: Location::Line(line), own_id, lat, lon, tags });
     }
     Ok(())
 }
@@ -159,9 +126,7 @@ pub(super) fn read(
 fn csv_error(e: &csv::Error, default_line: u64) -> ImportError {
     let line = e.position().map(|p| p.line()).unwrap_or(default_line);
     let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("{len} fields where the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),

@@ -15,18 +15,13 @@ use super::{Builder, ImportError, Location, Record};
 pub(super) fn read(text: &str, builder: &mut Builder<'_>) -> Result<(), ImportError> {
     let current = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    let seed = CollectionSeed {
-        builder,
-        current: &current,
-    };
-    seed.deserialize(&mut de)
-        .and_then(|()| de.end())
-        .map_err(|e| ImportError::Json {
-            line: e.line(),
-            column: e.column(),
-            feature: current.get(),
-            message: strip_position(&e),
-        })
+    let seed = CollectionSeed { builder, current: &current };
+    seed.deserialize(&mut de).and_then(|()| de.end()).map_err(|e| ImportError::Json {
+        line: e.line(),
+        column: e.column(),
+        feature: current.get(),
+        message: strip_position(&e),
+    })
 }
 
 /// serde_json appends " at line L column C"; the error carries those as fields.
@@ -64,17 +59,12 @@ impl<'de> Visitor<'de> for CollectionSeed<'_, '_> {
                 "type" => {
                     let t: std::borrow::Cow<'de, str> = map.next_value()?;
                     if t != "FeatureCollection" {
-                        return Err(de::Error::custom(format!(
-                            "type is {t:?}, expected \"FeatureCollection\""
-                        )));
+                        return Err(de::Error::custom(format!("type is {t:?}, expected \"FeatureCollection\"")));
                     }
                 }
                 "features" => {
                     saw_features = true;
-                    map.next_value_seed(FeaturesSeed {
-                        builder: &mut *self.builder,
-                        current: self.current,
-                    })?;
+                    map.next_value_seed(FeaturesSeed { builder: &mut *self.builder, current: self.current })?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -187,10 +177,7 @@ struct RawGeometry {
 fn feature(builder: &mut Builder<'_>, index: usize, f: RawFeature) {
     let tags = f.properties;
     let own_id = f.id.and_then(|v| v.0).or_else(|| tags.get("@id").cloned());
-    let at = Location::Feature {
-        index,
-        id: own_id.clone(),
-    };
+    let at = Location::Feature { index, id: own_id.clone() };
     let Some(geometry) = f.geometry else {
         return builder.reject(at, "no geometry");
     };
@@ -198,22 +185,14 @@ fn feature(builder: &mut Builder<'_>, index: usize, f: RawFeature) {
         return builder.reject(at, format!("geometry {} is not a point", geometry.kind));
     }
     let (lon, lat) = match geometry.coordinates.as_deref() {
-        Some([Coord::Num(lon), Coord::Num(lat), rest @ ..])
-            if rest.iter().all(|c| matches!(c, Coord::Num(_))) =>
-        {
+        Some([Coord::Num(lon), Coord::Num(lat), rest @ ..]) if rest.iter().all(|c| matches!(c, Coord::Num(_))) => {
             (*lon, *lat)
         }
         _ => {
             return builder.reject(at, "point coordinates are not [longitude, latitude]");
         }
     };
-    builder.record(Record {
-        at,
-        own_id,
-        lat: Some(lat),
-        lon: Some(lon),
-        tags,
-    });
+    builder.record(Record { at, own_id, lat: Some(lat), lon: Some(lon), tags });
 }
 
 /// A property value as tag text (see [`super::value_to_tag`]), read without building a

@@ -23,9 +23,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub use self::csv::CsvColumns;
 pub use self::osm::{parse_direction, DirectionError};
 
-use crate::camera::{
-    Camera, CameraId, CameraKind, Holder, Placement, Provenance, StatusReport, Validity,
-};
+use crate::camera::{Camera, CameraId, CameraKind, Holder, Placement, Provenance, StatusReport, Validity};
 use crate::geo::LatLon;
 
 /// What an import applies to every camera of a file.
@@ -83,15 +81,9 @@ pub enum Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Location::Feature {
-                index,
-                id: Some(id),
-            } => write!(f, "feature {index} ({id})"),
+            Location::Feature { index, id: Some(id) } => write!(f, "feature {index} ({id})"),
             Location::Feature { index, id: None } => write!(f, "feature {index}"),
-            Location::Element {
-                index,
-                id: Some(id),
-            } => write!(f, "element {index} ({id})"),
+            Location::Element { index, id: Some(id) } => write!(f, "element {index} ({id})"),
             Location::Element { index, id: None } => write!(f, "element {index}"),
             Location::Line(l) => write!(f, "line {l}"),
         }
@@ -176,18 +168,15 @@ pub fn detect(bytes: &[u8]) -> Result<Format, ImportError> {
     // The distinguishing key is near the top in every producer we know; look at the first
     // 64 KiB only, so detection costs nothing on a large file.
     let head = &body[..floor_char_boundary(body, 64 * 1024)];
-    let geo = ["\"FeatureCollection\"", "\"features\""]
-        .iter()
-        .filter_map(|k| head.find(k))
-        .min();
+    let geo = ["\"FeatureCollection\"", "\"features\""].iter().filter_map(|k| head.find(k)).min();
     let ovp = head.find("\"elements\"");
     match (geo, ovp) {
         (Some(g), Some(o)) if o < g => Ok(Format::Overpass),
         (Some(_), _) => Ok(Format::GeoJson),
         (None, Some(_)) => Ok(Format::Overpass),
-        (None, None) => Err(ImportError::UnknownFormat(
-            "JSON without `features` (GeoJSON) or `elements` (Overpass)".into(),
-        )),
+        (None, None) => {
+            Err(ImportError::UnknownFormat("JSON without `features` (GeoJSON) or `elements` (Overpass)".into()))
+        }
     }
 }
 
@@ -198,11 +187,7 @@ pub fn import(bytes: &[u8], options: &ImportOptions) -> Result<ImportOutcome, Im
 }
 
 /// Imports `bytes` as `format`.
-pub fn import_as(
-    format: Format,
-    bytes: &[u8],
-    options: &ImportOptions,
-) -> Result<ImportOutcome, ImportError> {
+pub fn import_as(format: Format, bytes: &[u8], options: &ImportOptions) -> Result<ImportOutcome, ImportError> {
     let text = std::str::from_utf8(bytes).map_err(|e| ImportError::NotUtf8(e.valid_up_to()))?;
     let text = text.trim_start_matches('\u{feff}');
     let mut builder = Builder::new(options);
@@ -238,24 +223,12 @@ pub(crate) struct Builder<'o> {
 
 impl<'o> Builder<'o> {
     fn new(options: &'o ImportOptions) -> Builder<'o> {
-        let prefix = options
-            .id_prefix
-            .clone()
-            .unwrap_or_else(|| stem(&options.source).to_string());
-        Builder {
-            options,
-            prefix,
-            cameras: Vec::new(),
-            seen: HashMap::default(),
-            report: ImportReport::default(),
-        }
+        let prefix = options.id_prefix.clone().unwrap_or_else(|| stem(&options.source).to_string());
+        Builder { options, prefix, cameras: Vec::new(), seen: HashMap::default(), report: ImportReport::default() }
     }
 
     fn skip(&mut self, at: Location, reason: impl Into<String>) {
-        self.report.skipped.push(Skipped {
-            at,
-            reason: reason.into(),
-        });
+        self.report.skipped.push(Skipped { at, reason: reason.into() });
     }
 
     /// Counts a record that a reader could not even turn into a [`Record`], and why.
@@ -280,51 +253,24 @@ impl<'o> Builder<'o> {
             Err(reason) => return self.skip(r.at, reason),
         };
         for key in &meaning.unknown_keys {
-            *self
-                .report
-                .tags_not_understood
-                .entry(key.clone())
-                .or_default() += 1;
+            *self.report.tags_not_understood.entry(key.clone()).or_default() += 1;
         }
         for kv in &meaning.bad_values {
-            *self
-                .report
-                .values_not_understood
-                .entry(kv.clone())
-                .or_default() += 1;
+            *self.report.values_not_understood.entry(kv.clone()).or_default() += 1;
         }
         let id = match &r.own_id {
             Some(own) if is_osm_id(own) => format!("osm:{own}"),
             Some(own) => format!("{}:{own}", self.prefix),
-            None => format!(
-                "{}:{}",
-                self.prefix,
-                content_hash(position, meaning.label.as_deref())
-            ),
+            None => format!("{}:{}", self.prefix, content_hash(position, meaning.label.as_deref())),
         };
         if let Some(&first) = self.seen.get(&id) {
-            let first = self.cameras[first]
-                .provenance
-                .reference
-                .clone()
-                .unwrap_or_default();
+            let first = self.cameras[first].provenance.reference.clone().unwrap_or_default();
             let reason = format!("duplicate id {id} (first at {first})");
             return self.skip(r.at, reason);
         }
         self.seen.insert(id.clone(), self.cameras.len());
-        let holder = self
-            .options
-            .holder
-            .clone()
-            .or(meaning.operator.map(|name| Holder {
-                name,
-                ..Holder::default()
-            }));
-        let kind = if meaning.private {
-            CameraKind::Private
-        } else {
-            self.options.kind
-        };
+        let holder = self.options.holder.clone().or(meaning.operator.map(|name| Holder { name, ..Holder::default() }));
+        let kind = if meaning.private { CameraKind::Private } else { self.options.kind };
         self.cameras.push(Camera {
             id: CameraId(id),
             site: meaning.site,
@@ -333,35 +279,24 @@ impl<'o> Builder<'o> {
             holder,
             camera_type: meaning.camera_type,
             mount_height_m: meaning.height_m,
-            placements: vec![Placement {
-                valid: Validity::ALWAYS,
-                position,
-                views: meaning.views,
-            }],
+            placements: vec![Placement { valid: Validity::ALWAYS, position, views: meaning.views }],
             status: StatusReport::default(),
             retention_days: self.options.retention_days.or(meaning.retention_days),
             tags: r.tags,
-            provenance: Provenance {
-                source: self.options.source.clone(),
-                reference: Some(r.at.to_string()),
-            },
+            provenance: Provenance { source: self.options.source.clone(), reference: Some(r.at.to_string()) },
         });
         self.report.imported += 1;
     }
 
     fn finish(self) -> ImportOutcome {
-        ImportOutcome {
-            cameras: self.cameras,
-            report: self.report,
-        }
+        ImportOutcome { cameras: self.cameras, report: self.report }
     }
 }
 
 fn is_osm_id(id: &str) -> bool {
-    ["node/", "way/", "relation/"].iter().any(|p| {
-        id.strip_prefix(p)
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    })
+    ["node/", "way/", "relation/"]
+        .iter()
+        .any(|p| id.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
 }
 
 /// `paris.geojson` → `paris`.
@@ -409,10 +344,7 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
     if max >= s.len() {
         return s.len();
     }
-    (0..=max)
-        .rev()
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(0)
+    (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
 }
 
 /// A JSON value as tag text: strings as they are, numbers and booleans printed, `null`

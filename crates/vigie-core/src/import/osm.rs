@@ -7,9 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::camera::{
-    CameraType, SiteId, View, DEFAULT_FOV_DEG, DEFAULT_RANGE_FIXED_M, DEFAULT_RANGE_PANNING_M,
-};
+use crate::camera::{CameraType, SiteId, View, DEFAULT_FOV_DEG, DEFAULT_RANGE_FIXED_M, DEFAULT_RANGE_PANNING_M};
 use crate::geo::normalize_deg;
 
 /// What the tags of one record say.
@@ -112,12 +110,10 @@ pub(crate) fn interpret(tags: &BTreeMap<String, String>) -> Result<Meaning, Stri
             },
             "operator" => m.operator = Some(value.to_string()).filter(|s| !s.is_empty()),
             "site" => m.site = Some(SiteId(value.to_string())).filter(|s| !s.0.is_empty()),
-            "retention" | "retention_days" => {
-                match value.trim_end_matches(['d', 'j', ' ']).parse::<u32>() {
-                    Ok(d) => m.retention_days = Some(d),
-                    Err(_) => m.bad_values.push(format!("{key}={value}")),
-                }
-            }
+            "retention" | "retention_days" => match value.trim_end_matches(['d', 'j', ' ']).parse::<u32>() {
+                Ok(d) => m.retention_days = Some(d),
+                Err(_) => m.bad_values.push(format!("{key}={value}")),
+            },
             k if is_meta_key(k) => {}
             _ => m.unknown_keys.push(key.clone()),
         }
@@ -140,11 +136,7 @@ pub(crate) fn interpret(tags: &BTreeMap<String, String>) -> Result<Meaning, Stri
             Ok(dirs) => {
                 m.views = dirs
                     .into_iter()
-                    .map(|(azimuth_deg, fov_deg)| View {
-                        azimuth_deg,
-                        fov_deg,
-                        range_m: range,
-                    })
+                    .map(|(azimuth_deg, fov_deg)| View { azimuth_deg, fov_deg, range_m: range })
                     .collect();
                 if m.camera_type == CameraType::Unknown {
                     // A direction without a type: OSM's default reading is a fixed camera.
@@ -179,10 +171,7 @@ pub fn parse_direction(value: &str) -> Result<Vec<(f64, f64)>, DirectionError> {
         // A range `a-b`; the first `-` after position 0 separates (a leading `-` is a sign).
         let split = part[1..].find('-').map(|i| i + 1).ok_or_else(err)?;
         let (a, b) = (part[..split].trim(), part[split + 1..].trim());
-        let (a_raw, b_raw) = (
-            one_direction_raw(a).ok_or_else(err)?,
-            one_direction_raw(b).ok_or_else(err)?,
-        );
+        let (a_raw, b_raw) = (one_direction_raw(a).ok_or_else(err)?, one_direction_raw(b).ok_or_else(err)?);
         let mut span = b_raw - a_raw;
         if span <= 0.0 {
             span += 360.0;
@@ -209,21 +198,12 @@ fn one_direction_raw(s: &str) -> Option<f64> {
     if let Ok(d) = s.parse::<f64>() {
         return (d.is_finite() && (-360.0..=360.0).contains(&d)).then_some(d);
     }
-    const POINTS: [&str; 16] = [
-        "N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW",
-        "NW", "NNW",
-    ];
+    const POINTS: [&str; 16] =
+        ["N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"];
     let upper = s.to_ascii_uppercase();
     // French compass: O for ouest.
-    let upper = if upper.contains('O') {
-        upper.replace('O', "W")
-    } else {
-        upper
-    };
-    POINTS
-        .iter()
-        .position(|p| *p == upper)
-        .map(|i| i as f64 * 22.5)
+    let upper = if upper.contains('O') { upper.replace('O', "W") } else { upper };
+    POINTS.iter().position(|p| *p == upper).map(|i| i as f64 * 22.5)
 }
 
 /// `4`, `4.5`, `4 m`, `4,5` → metres (0 < h ≤ 300).
@@ -237,10 +217,7 @@ mod tests {
     use super::*;
 
     fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -259,11 +236,7 @@ mod tests {
             ("360", &[(0.0, 60.0)]),
         ];
         for (input, expected) in cases {
-            assert_eq!(
-                parse_direction(input).unwrap(),
-                expected.to_vec(),
-                "{input}"
-            );
+            assert_eq!(parse_direction(input).unwrap(), expected.to_vec(), "{input}");
         }
         for bad in ["", "up", "400", "90-", "NE-up", ";"] {
             assert!(parse_direction(bad).is_err(), "{bad:?} should be refused");
@@ -272,12 +245,8 @@ mod tests {
 
     #[test]
     fn camera_direction_wins_over_direction() {
-        let m = interpret(&tags(&[
-            ("camera:direction", "90"),
-            ("direction", "180"),
-            ("camera:type", "fixed"),
-        ]))
-        .unwrap();
+        let m =
+            interpret(&tags(&[("camera:direction", "90"), ("direction", "180"), ("camera:type", "fixed")])).unwrap();
         assert_eq!(m.views.len(), 1);
         assert_eq!(m.views[0].azimuth_deg, 90.0);
     }
@@ -293,24 +262,14 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(m.unknown_keys, vec!["colour".to_string()]);
-        assert_eq!(
-            m.bad_values,
-            vec![
-                "camera:type=hemispheric".to_string(),
-                "direction=skywards".to_string()
-            ]
-        );
+        assert_eq!(m.bad_values, vec!["camera:type=hemispheric".to_string(), "direction=skywards".to_string()]);
         assert_eq!(m.height_m, Some(4.5));
         assert!(m.views.is_empty());
     }
 
     #[test]
     fn non_cameras_are_refused_with_the_reason() {
-        let e = interpret(&tags(&[
-            ("man_made", "surveillance"),
-            ("surveillance:type", "guard"),
-        ]))
-        .unwrap_err();
+        let e = interpret(&tags(&[("man_made", "surveillance"), ("surveillance:type", "guard")])).unwrap_err();
         assert_eq!(e, "not a camera (surveillance:type=guard)");
         assert!(interpret(&tags(&[("man_made", "tower")])).is_err());
     }

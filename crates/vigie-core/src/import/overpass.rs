@@ -35,35 +35,18 @@ pub(super) fn read(text: &str, builder: &mut Builder<'_>) -> Result<(), ImportEr
         line: e.line(),
         column: e.column(),
         feature: None,
-        message: e
-            .to_string()
-            .rsplit_once(" at line ")
-            .map(|(m, _)| m.to_string())
-            .unwrap_or_else(|| e.to_string()),
+        message: e.to_string().rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or_else(|| e.to_string()),
     })?;
     for (index, el) in answer.elements.into_iter().enumerate() {
         let own_id = el.id.map(|id| format!("{}/{id}", el.kind));
-        let at = Location::Element {
-            index,
-            id: own_id.clone(),
-        };
+        let at = Location::Element { index, id: own_id.clone() };
         let (lat, lon) = match (el.lat, el.lon, el.center) {
             (Some(lat), Some(lon), _) => (Some(lat), Some(lon)),
             (_, _, Some(c)) => (Some(c.lat), Some(c.lon)),
             _ => (None, None),
         };
-        let tags = el
-            .tags
-            .iter()
-            .filter_map(|(k, v)| super::value_to_tag(v).map(|v| (k.clone(), v)))
-            .collect();
-        builder.record(Record {
-            at,
-            own_id,
-            lat,
-            lon,
-            tags,
-        });
+        let tags = el.tags.iter().filter_map(|(k, v)| super::value_to_tag(v).map(|v| (k.clone(), v))).collect();
+        builder.record(Record { at, own_id, lat, lon, tags });
     }
     Ok(())
 }

@@ -1,0 +1,569 @@
+//! The HTTP API (axum). Handlers extract, call the database or a use case of
+//! `registry`, and map errors; nothing else.
+//!
+//! Authentication: a device proves it holds its enrolled key by signing a one-time
+//! challenge, and receives a short-lived bearer token (see ARCHITECTURE.md for why
+//! tokens rather than signing every request). Every other route requires that token,
+//! and the token is checked against the device's current state on every request, so a
+//! revoked device is stopped at once.
+
+use std::sync::{Arc, RwLock};
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use vigie_core::auth::{self, PublicKey};
+use vigie_core::sync::{self, Area};
+use vigie_core::{CameraIndex, LatLon};
+
+use crate::audit::Actor;
+use crate::config::Config;
+use crate::db::{Db, DbError};
+use crate::model::{DeviceState, Principal, Role};
+use crate::registry;
+
+/// Shared state of the server.
+pub struct AppState {
+    /// The database.
+    pub db: Arc<Db>,
+    /// The configuration.
+    pub config: Config,
+    /// The camera index and the registry version it was built from.
+    index: RwLock<Option<(u64, Arc<CameraIndex>)>>,
+}
+
+impl AppState {
+    /// State over an open database.
+    pub fn new(db: Arc<Db>, config: Config) -> Arc<AppState> {
+        Arc::new(AppState { db, config, index: RwLock::new(None) })
+    }
+
+    /// The index of the current registry, rebuilt when the registry version moved.
+    fn index(&self) -> Result<Arc<CameraIndex>, ApiError> {
+        let version = self.db.registry_version()?;
+        if let Some((v, idx)) = self.index.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if *v == version {
+                return Ok(idx.clone());
+            }
+        }
+        let (v, idx) = registry::load_index(&self.db)?;
+        let idx = Arc::new(idx);
+        *self.index.write().unwrap_or_else(|p| p.into_inner()) = Some((v, idx.clone()));
+        Ok(idx)
+    }
+}
+
+/// Every route, with the method and who may call it: the router, the tests that check
+/// authentication on every route, and the API description all read this one table.
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("POST", "/v1/enrolments", "anyone holding the key (signed request)"),
+    ("POST", "/v1/auth/challenge", "an enrolled device"),
+    ("POST", "/v1/auth/token", "an enrolled device (signed challenge)"),
+    ("GET", "/v1/me", "any session"),
+    ("GET", "/v1/registry", "any session"),
+    ("GET", "/v1/cameras/near", "any session"),
+    ("GET", "/v1/cameras/seeing", "any session"),
+    ("GET", "/v1/devices", "admin"),
+    ("POST", "/v1/devices/{id}/approve", "admin"),
+    ("POST", "/v1/devices/{id}/refuse", "admin"),
+    ("POST", "/v1/devices/{id}/revoke", "admin"),
+    ("GET", "/v1/audit", "admin"),
+];
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/enrolments", post(enrolments_create))
+        .route("/v1/auth/challenge", post(auth_challenge))
+        .route("/v1/auth/token", post(auth_token))
+        .route("/v1/me", get(me_show))
+        .route("/v1/registry", get(registry_show))
+        .route("/v1/cameras/near", get(cameras_near))
+        .route("/v1/cameras/seeing", get(cameras_seeing))
+        .route("/v1/devices", get(devices_index))
+        .route("/v1/devices/{id}/approve", post(devices_approve))
+        .route("/v1/devices/{id}/refuse", post(devices_refuse))
+        .route("/v1/devices/{id}/revoke", post(devices_revoke))
+        .route("/v1/audit", get(audit_index))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}
+
+// ---- errors
+
+/// Every error the API returns: a status and a JSON body `{code, message}`. Internal
+/// details are logged, never sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No or bad credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A device that may not log in (yet).
+    #[error("{message}")]
+    DeviceNotApproved {
+        /// `device_pending`, `device_refused`, `device_revoked`.
+        code: &'static str,
+        /// For people.
+        message: String,
+    },
+    /// Bad input, naming the field.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Not found.
+    #[error("{0}")]
+    NotFound(String),
+    /// Already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else: logged, answered with a generic message.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound(m) => ApiError::NotFound(format!("{m} does not exist")),
+            DbError::Exists(m) => ApiError::Conflict(format!("{m} already exists")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::DeviceNotApproved { code, .. } => (StatusCode::FORBIDDEN, *code),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Internal(detail) => {
+                tracing::error!("internal error: {detail}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let mut resp = (status, Json(serde_json::json!({ "code": code, "message": self.to_string() }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// `Json` whose rejections are [`ApiError`]s naming what is wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(t)| ApiJson(t))
+            .map_err(|e: JsonRejection| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// `Query` whose rejections are [`ApiError`]s naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(t)| ApiQuery(t))
+            .map_err(|e: QueryRejection| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+}
+
+// ---- authentication
+
+impl FromRequestParts<Arc<AppState>> for Principal {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::Unauthenticated("authentication required: Authorization: Bearer <token>".into())
+        })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::Unauthenticated("the Authorization header is not `Bearer <token>`".into()))?;
+        let hash: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        let db = state.db.clone();
+        blocking(move || db.principal(&hash, Utc::now()).map_err(ApiError::from)).await?.ok_or_else(|| {
+            ApiError::Unauthenticated("the session is unknown, expired, or its device was revoked".into())
+        })
+    }
+}
+
+fn require(p: &Principal, roles: &[Role]) -> Result<(), ApiError> {
+    if roles.contains(&p.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("role {} may not do this", p.role.as_str())))
+    }
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn decode(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
+    b64().decode(value).map_err(|e| ApiError::BadRequest(format!("{field}: not base64 ({e})")))
+}
+
+/// Serialises a public key as base64 (for `DeviceInfo`).
+pub fn b64_key<S: serde::Serializer>(key: &PublicKey, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&b64().encode(key))
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+/// An enrolment request: the device's key, its user, and a signature over
+/// [`auth::enrolment_message`].
+#[derive(Debug, serde::Deserialize)]
+pub struct EnrolRequest {
+    /// Ed25519 public key, base64.
+    pub public_key: String,
+    /// The officer's RIO.
+    pub rio: String,
+    /// A name for the device.
+    pub device_name: String,
+    /// When the request was signed (within 10 minutes of the server's clock).
+    pub at: DateTime<Utc>,
+    /// Signature, base64.
+    pub signature: String,
+}
+
+async fn enrolments_create(
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<EnrolRequest>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let key: PublicKey = decode("public_key", &req.public_key)?
+        .try_into()
+        .map_err(|_| ApiError::BadRequest("public_key: an Ed25519 key is 32 bytes".into()))?;
+    let sig = decode("signature", &req.signature)?;
+    if (Utc::now() - req.at).abs() > Duration::minutes(10) {
+        return Err(ApiError::BadRequest("at: more than 10 minutes from the server's clock".into()));
+    }
+    if req.rio.trim().is_empty() || req.device_name.trim().is_empty() {
+        return Err(ApiError::BadRequest("rio and device_name must not be empty".into()));
+    }
+    auth::verify(&key, &auth::enrolment_message(&key, &req.rio, &req.device_name, req.at), &sig)
+        .map_err(|e| ApiError::Unauthenticated(format!("signature: {e}")))?;
+    let db = st.db.clone();
+    let id = blocking(move || {
+        let audit = Actor::device(None).entry(
+            "device.enrol.request",
+            serde_json::json!({ "rio": req.rio, "device_name": req.device_name, "key": auth::fingerprint(&key) }),
+        );
+        db.request_enrolment(&key, &req.rio, &req.device_name, req.at, audit).map_err(ApiError::from)
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "device_id": id, "state": "pending" }))))
+}
+
+/// Asks for a login challenge.
+#[derive(Debug, serde::Deserialize)]
+pub struct ChallengeRequest {
+    /// The device's id, from its enrolment.
+    pub device_id: i64,
+}
+
+async fn auth_challenge(
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<ChallengeRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let nonce = random_bytes::<32>()?;
+    let expires = Utc::now() + Duration::seconds(st.config.challenge_ttl_secs);
+    let db = st.db.clone();
+    blocking(move || {
+        db.device(req.device_id)?;
+        db.add_challenge(req.device_id, &nonce, expires).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "nonce": b64().encode(nonce), "expires_at": expires })))
+}
+
+/// A signed challenge.
+#[derive(Debug, serde::Deserialize)]
+pub struct TokenRequest {
+    /// The device's id.
+    pub device_id: i64,
+    /// The challenge's nonce, base64.
+    pub nonce: String,
+    /// Signature over [`auth::challenge_message`], base64.
+    pub signature: String,
+}
+
+async fn auth_token(
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let nonce = decode("nonce", &req.nonce)?;
+    let sig = decode("signature", &req.signature)?;
+    let ttl = st.config.token_ttl_secs;
+    let db = st.db.clone();
+    blocking(move || {
+        let device = db.device(req.device_id)?;
+        if !db.take_challenge(req.device_id, &nonce, Utc::now())? {
+            return Err(ApiError::Unauthenticated(
+                "the challenge is unknown, used or expired: ask for a new one".into(),
+            ));
+        }
+        auth::verify(&device.public_key, &auth::challenge_message(req.device_id as u64, &nonce), &sig)
+            .map_err(|e| ApiError::Unauthenticated(format!("signature: {e}")))?;
+        match device.state {
+            DeviceState::Approved => {}
+            DeviceState::Pending => {
+                return Err(ApiError::DeviceNotApproved {
+                    code: "device_pending",
+                    message: "this device waits for an administrator's approval".into(),
+                })
+            }
+            DeviceState::Refused => {
+                return Err(ApiError::DeviceNotApproved {
+                    code: "device_refused",
+                    message: "this device's enrolment was refused".into(),
+                })
+            }
+            DeviceState::Revoked => {
+                return Err(ApiError::DeviceNotApproved {
+                    code: "device_revoked",
+                    message: "this device was revoked".into(),
+                })
+            }
+        }
+        let token = b64().encode(random_bytes::<32>()?);
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let expires = Utc::now() + Duration::seconds(ttl);
+        let actor = Actor {
+            name: device.rio.clone(),
+            role: Some(device.role.as_str().into()),
+            unit: Some(device.unit.clone()),
+        };
+        db.add_token(&hash, device.id, expires, actor.entry("auth.login", serde_json::json!({ "device": device.id })))?;
+        Ok(Json(serde_json::json!({
+            "token": token, "expires_at": expires,
+            "user": { "rio": device.rio, "name": device.user_name, "role": device.role, "unit": device.unit },
+        })))
+    })
+    .await
+}
+
+async fn me_show(p: Principal) -> Json<Principal> {
+    Json(p)
+}
+
+/// The area and version a device asks the registry for.
+#[derive(Debug, serde::Deserialize)]
+pub struct RegistryQuery {
+    /// Southern edge.
+    pub south: f64,
+    /// Western edge.
+    pub west: f64,
+    /// Northern edge.
+    pub north: f64,
+    /// Eastern edge.
+    pub east: f64,
+    /// The version the device has; absent for a full package.
+    pub since: Option<u64>,
+}
+
+async fn registry_show(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<RegistryQuery>,
+) -> Result<Json<sync::RegistryUpdate>, ApiError> {
+    let area = Area::new(q.south, q.west, q.north, q.east).map_err(ApiError::BadRequest)?;
+    let db = st.db.clone();
+    blocking(move || {
+        let (version, rows) = db.rows_since(q.since)?;
+        if q.since.is_some_and(|s| s > version) {
+            return Err(ApiError::BadRequest(format!(
+                "since: {} is ahead of the registry ({version})",
+                q.since.unwrap_or(0)
+            )));
+        }
+        let update = sync::build_update(rows, q.since, version, area);
+        let count = match &update {
+            sync::RegistryUpdate::Full { cameras, .. } => cameras.len(),
+            sync::RegistryUpdate::Delta { upserts, deletions, .. } => upserts.len() + deletions.len(),
+        };
+        db.audit(Actor::from(&p).entry(
+            "registry.read",
+            serde_json::json!({ "area": area, "since": q.since, "version": version, "cameras": count }),
+        ))?;
+        Ok(Json(update))
+    })
+    .await
+}
+
+/// A point, a moment and a radius.
+#[derive(Debug, serde::Deserialize)]
+pub struct PointQuery {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Radius, metres (near only; default 300).
+    pub radius_m: Option<f64>,
+    /// At most this many (near only; default 50).
+    pub limit: Option<usize>,
+    /// The moment asked about (default: now).
+    pub at: Option<DateTime<Utc>>,
+    /// Why (audited).
+    pub motif: Option<String>,
+}
+
+async fn cameras_query(
+    p: Principal,
+    st: Arc<AppState>,
+    q: PointQuery,
+    seeing: bool,
+) -> Result<Json<Vec<registry::CameraHit>>, ApiError> {
+    let point = LatLon::new(q.lat, q.lon).map_err(|e| ApiError::BadRequest(format!("lat/lon: {e}")))?;
+    let radius = q.radius_m.unwrap_or(300.0);
+    if !(radius > 0.0 && radius <= 5_000.0) {
+        return Err(ApiError::BadRequest("radius_m: must be in (0, 5000]".into()));
+    }
+    blocking(move || {
+        let index = st.index()?;
+        let now = Utc::now();
+        let at = q.at.unwrap_or(now);
+        let hits = if seeing {
+            registry::seeing(&index, point, at, now)
+        } else {
+            registry::near(&index, point, radius, q.limit.unwrap_or(50), at, now)
+        };
+        let mut entry = Actor::from(&p).entry(
+            if seeing { "registry.seeing" } else { "registry.near" },
+            serde_json::json!({ "lat": q.lat, "lon": q.lon, "radius_m": radius, "at": at, "cameras": hits.len() }),
+        );
+        entry.motif = q.motif;
+        st.db.audit(entry)?;
+        Ok(Json(hits))
+    })
+    .await
+}
+
+async fn cameras_near(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<PointQuery>,
+) -> Result<Json<Vec<registry::CameraHit>>, ApiError> {
+    cameras_query(p, st, q, false).await
+}
+
+async fn cameras_seeing(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<PointQuery>,
+) -> Result<Json<Vec<registry::CameraHit>>, ApiError> {
+    cameras_query(p, st, q, true).await
+}
+
+async fn devices_index(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+) -> Result<Json<Vec<crate::model::DeviceInfo>>, ApiError> {
+    require(&p, &[Role::Admin])?;
+    blocking(move || Ok(Json(st.db.devices()?))).await
+}
+
+async fn decide(p: Principal, st: Arc<AppState>, id: i64, state: DeviceState) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::Admin])?;
+    blocking(move || {
+        let entry = Actor::from(&p).entry(&format!("device.{}", state.as_str()), serde_json::json!({ "device": id }));
+        st.db.decide_device(id, state, &p.rio, Utc::now(), entry)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn devices_approve(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    decide(p, st, id, DeviceState::Approved).await
+}
+
+async fn devices_refuse(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    decide(p, st, id, DeviceState::Refused).await
+}
+
+async fn devices_revoke(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    decide(p, st, id, DeviceState::Revoked).await
+}
+
+/// A page of the audit log.
+#[derive(Debug, serde::Deserialize)]
+pub struct AuditQuery {
+    /// Entries after this sequence number.
+    pub after: Option<u64>,
+    /// At most this many (default 200).
+    pub limit: Option<usize>,
+}
+
+async fn audit_index(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&p, &[Role::Admin])?;
+    blocking(move || {
+        let (entries, _) = st.db.audit_log()?;
+        let page: Vec<serde_json::Value> = entries
+            .iter()
+            .filter(|e| e.seq > q.after.unwrap_or(0))
+            .take(q.limit.unwrap_or(200).min(1000))
+            .map(|e| {
+                serde_json::json!({
+                    "seq": e.seq, "at": e.at, "actor": e.actor, "role": e.role, "unit": e.unit, "action": e.action,
+                    "detail": serde_json::from_str::<serde_json::Value>(&e.detail).unwrap_or(serde_json::Value::String(e.detail.clone())),
+                    "motif": e.motif, "procedure": e.procedure, "hash": hex(&e.hash),
+                })
+            })
+            .collect();
+        st.db.audit(Actor::from(&p).entry("audit.read", serde_json::json!({ "after": q.after, "entries": page.len() })))?;
+        Ok(Json(serde_json::json!({ "entries": page })))
+    })
+    .await
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

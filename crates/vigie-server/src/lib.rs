@@ -1,0 +1,31 @@
+//! The Vigie platform: the camera registry, accounts, units and device keys, the sync API
+//! and the tamper-evident audit log, over one SQLite file (PostgreSQL: in progress).
+//!
+//! Layers: `api` (HTTP shell: extract, call, map errors) and the administration CLI in
+//! `main.rs` both call `db` (storage, one transaction per unit of work with its audit
+//! entry) and `registry` (use cases). Domain logic lives in `vigie-core`.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod model;
+pub mod registry;
+
+use std::sync::Arc;
+
+/// Opens the database named by the configuration.
+pub fn open_db(config: &config::Config) -> anyhow::Result<Arc<db::Db>> {
+    let path = config.sqlite_path()?;
+    Ok(Arc::new(db::Db::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<api::AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -24,7 +24,14 @@ Tasks:
   bench           run the benchmarks, print figures, compare with the last run
 ";
 
-fn main() -> anyhow::Result<()> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("\nxtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(task) = args.first() else {
         print!("{HELP}");

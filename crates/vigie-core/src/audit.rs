@@ -9,6 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::Timestamp;
 
+/// The last entry of a log: its sequence number and hash.
+pub type AuditHead = (u64, [u8; 32]);
+
 /// The hash that precedes the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
 
@@ -62,7 +65,7 @@ pub struct NewAuditEntry {
 
 impl NewAuditEntry {
     /// The entry sealed after `prev` (`None` for the first entry of the log).
-    pub fn seal(self, prev: Option<(u64, [u8; 32])>) -> AuditEntry {
+    pub fn seal(self, prev: Option<AuditHead>) -> AuditEntry {
         let (seq, prev_hash) = prev.map_or((1, GENESIS), |(s, h)| (s + 1, h));
         let mut e = AuditEntry {
             seq,
@@ -151,7 +154,7 @@ pub enum ChainError {
 /// Checks a whole log, in storage order, against its recorded head `(seq, hash)`.
 pub fn verify_chain<'a>(
     entries: impl IntoIterator<Item = &'a AuditEntry>,
-    head: Option<(u64, [u8; 32])>,
+    head: Option<AuditHead>,
 ) -> Result<u64, ChainError> {
     let mut prev: Option<&AuditEntry> = None;
     let mut count = 0;
@@ -202,7 +205,7 @@ mod tests {
         out
     }
 
-    fn head(l: &[AuditEntry]) -> Option<(u64, [u8; 32])> {
+    fn head(l: &[AuditEntry]) -> Option<AuditHead> {
         l.last().map(|e| (e.seq, e.hash))
     }
 

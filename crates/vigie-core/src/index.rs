@@ -374,7 +374,7 @@ impl CameraIndex {
                 Some((OrdF64(distance_m), e.camera, s))
             })
             .collect();
-        hits.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        hits.sort_by_key(|h| (h.0, h.1));
         hits.into_iter().map(|(_, _, s)| s).collect()
     }
 

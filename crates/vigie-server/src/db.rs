@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use vigie_core::audit::{AuditEntry, NewAuditEntry};
+use vigie_core::audit::{AuditEntry, AuditHead, NewAuditEntry};
 use vigie_core::auth::PublicKey;
 use vigie_core::sync::VersionedRow;
 use vigie_core::{Camera, CameraId, Timestamp};
@@ -511,7 +511,7 @@ impl Db {
     // ---- audit
 
     /// The whole audit log in storage order, and its recorded head.
-    pub fn audit_log(&self) -> Result<(Vec<AuditEntry>, Option<(u64, [u8; 32])>), DbError> {
+    pub fn audit_log(&self) -> Result<(Vec<AuditEntry>, Option<AuditHead>), DbError> {
         self.with(|conn| {
             let mut stmt = conn
                 .prepare("SELECT seq, at, actor, role, unit, action, detail, motif, procedure, prev_hash, hash FROM audit_log ORDER BY rowid")
@@ -562,7 +562,7 @@ fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowParts> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
 }
 
-fn head(conn: &Connection) -> Result<Option<(u64, [u8; 32])>, DbError> {
+fn head(conn: &Connection) -> Result<Option<AuditHead>, DbError> {
     let row: Option<(i64, Vec<u8>)> = conn
         .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()

@@ -21,6 +21,7 @@
 //! - [`sync`]: the registry sync protocol (areas, full packages, deltas, replicas).
 //! - [`auth`]: what devices sign to enrol and log in, and its verification.
 //! - [`audit`]: the hash-chained audit log's entries and their verification.
+//! - [`document`]: signed documents (requisitions), their canonical bytes, statuses.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -28,6 +29,7 @@ pub mod audit;
 pub mod auth;
 pub mod camera;
 pub mod coverage;
+pub mod document;
 pub mod geo;
 pub mod import;
 pub mod index;

@@ -232,7 +232,9 @@ mod b64 {
 
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s: String = serde::Deserialize::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD.decode(s).map_err(|e| serde::de::Error::custom(format!("signature: {e}")))
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|e| serde::de::Error::custom(format!("signature: {e}")))
     }
 }
 
@@ -242,8 +244,10 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_and_escapes_only_what_json_requires() {
-        let v: serde_json::Value =
-            serde_json::from_str(r#"{"b": [1, 2.5, -0.001, 1e21], "a": {"z": null, "é": "l'été \"chaud\"\n\u0001"}, "A": true}"#).unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"b": [1, 2.5, -0.001, 1e21], "a": {"z": null, "é": "l'été \"chaud\"\n\u0001"}, "A": true}"#,
+        )
+        .unwrap();
         let mut out = Vec::new();
         canonical_json(&v, &mut out);
         assert_eq!(

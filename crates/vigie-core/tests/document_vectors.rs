@@ -55,7 +55,8 @@ fn document_encoding_matches_the_vectors() {
         .map(|d| {
             let canonical = String::from_utf8(d.canonical_bytes().unwrap()).unwrap();
             let signature = key.sign(&d.signing_message().unwrap()).to_bytes();
-            let countersign = key.sign(&countersign_message(&d.digest().unwrap(), Decision::Countersigned, "SUP-1")).to_bytes();
+            let countersign =
+                key.sign(&countersign_message(&d.digest().unwrap(), Decision::Countersigned, "SUP-1")).to_bytes();
             serde_json::json!({
                 "canonical": canonical,
                 "sha256": hex(&d.digest().unwrap()),

@@ -21,12 +21,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use vigie_core::auth::{self, PublicKey};
+use vigie_core::document::{countersign_message, Decision, DocumentStatus, SignedDocument};
 use vigie_core::sync::{self, Area};
 use vigie_core::{CameraIndex, LatLon};
 
 use crate::audit::Actor;
 use crate::config::Config;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, DocumentDecision, DocumentRecord, NewDocument, Received};
 use crate::model::{DeviceState, Principal, Role};
 use crate::registry;
 
@@ -76,6 +77,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/v1/devices/{id}/refuse", "admin"),
     ("POST", "/v1/devices/{id}/revoke", "admin"),
     ("GET", "/v1/audit", "admin"),
+    ("POST", "/v1/documents", "the author's own device"),
+    ("GET", "/v1/documents", "any session (its own documents)"),
+    ("GET", "/v1/review", "supervisor (documents of their unit)"),
+    ("POST", "/v1/documents/{id}/countersign", "supervisor of the document's unit"),
+    ("POST", "/v1/documents/{id}/return", "supervisor of the document's unit"),
 ];
 
 /// The router.
@@ -93,6 +99,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/devices/{id}/refuse", post(devices_refuse))
         .route("/v1/devices/{id}/revoke", post(devices_revoke))
         .route("/v1/audit", get(audit_index))
+        .route("/v1/documents", post(documents_create).get(documents_index))
+        .route("/v1/review", get(review_index))
+        .route("/v1/documents/{id}/countersign", post(documents_countersign))
+        .route("/v1/documents/{id}/return", post(documents_return))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
@@ -121,6 +131,9 @@ pub enum ApiError {
     /// Bad input, naming the field.
     #[error("{0}")]
     BadRequest(String),
+    /// A signature that does not verify.
+    #[error("{0}")]
+    BadSignature(String),
     /// Not found.
     #[error("{0}")]
     NotFound(String),
@@ -149,6 +162,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::DeviceNotApproved { code, .. } => (StatusCode::FORBIDDEN, *code),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::BadSignature(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(detail) => {
@@ -559,6 +573,153 @@ async fn audit_index(
             .collect();
         st.db.audit(Actor::from(&p).entry("audit.read", serde_json::json!({ "after": q.after, "entries": page.len() })))?;
         Ok(Json(serde_json::json!({ "entries": page })))
+    })
+    .await
+}
+
+// ---- documents
+
+async fn documents_create(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    ApiJson(signed): ApiJson<SignedDocument>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let d = &signed.document;
+    if d.author != p.rio || d.device != p.device as u64 {
+        return Err(ApiError::Forbidden("a document is pushed by its author's own device".into()));
+    }
+    if d.unit != p.unit {
+        return Err(ApiError::Forbidden(format!("document unit {} is not the author's unit {}", d.unit, p.unit)));
+    }
+    if d.id.len() < 16 || d.id.len() > 64 || !d.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiError::BadRequest("document.id: 16 to 64 letters, digits or dashes".into()));
+    }
+    blocking(move || {
+        let d = &signed.document;
+        let device = st.db.device(p.device)?;
+        let message = d.signing_message().map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        auth::verify(&device.public_key, &message, &signed.signature)
+            .map_err(|e| ApiError::BadSignature(format!("document {}: {e}", d.id)))?;
+        let canonical = d.canonical_bytes().map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let digest = d.digest().map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let kind = serde_json::to_value(d.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let new = NewDocument {
+            id: &d.id,
+            kind: &kind,
+            author: &d.author,
+            device: p.device,
+            unit: &d.unit,
+            created_at: d.created_at,
+            replaces: d.replaces.as_deref(),
+            canonical: &canonical,
+            signature: &signed.signature,
+            digest,
+            received_at: Utc::now(),
+        };
+        let entry = Actor::from(&p).entry(
+            &format!("{kind}.receive"),
+            serde_json::json!({ "document": d.id, "digest": hex(&digest), "replaces": d.replaces }),
+        );
+        match st.db.receive_document(&new, entry)? {
+            Received::New => Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": d.id, "status": "received" })))),
+            Received::Already(status) => {
+                Ok((StatusCode::OK, Json(serde_json::json!({ "id": d.id, "status": status }))))
+            }
+        }
+    })
+    .await
+}
+
+async fn documents_index(p: Principal, State(st): State<Arc<AppState>>) -> Result<Json<Vec<DocumentRecord>>, ApiError> {
+    blocking(move || Ok(Json(st.db.documents_of(&p.rio)?))).await
+}
+
+async fn review_index(p: Principal, State(st): State<Arc<AppState>>) -> Result<Json<Vec<DocumentRecord>>, ApiError> {
+    require(&p, &[Role::Supervisor])?;
+    blocking(move || {
+        let pending = st.db.pending_for_unit(&p.unit)?;
+        st.db.audit(Actor::from(&p).entry("review.read", serde_json::json!({ "documents": pending.len() })))?;
+        Ok(Json(pending))
+    })
+    .await
+}
+
+/// A supervisor's decision: a countersignature, or a comment when returning.
+#[derive(Debug, serde::Deserialize)]
+pub struct DecisionRequest {
+    /// Countersignature over `countersign_message`, base64 (countersign).
+    pub signature: Option<String>,
+    /// Why it is returned (return).
+    pub comment: Option<String>,
+}
+
+/// The document, if the supervisor may decide on it: same unit, still awaiting review.
+/// A document of another unit is reported as not found, so its existence does not leak.
+fn reviewable(st: &AppState, p: &Principal, id: &str) -> Result<DocumentRecord, ApiError> {
+    require(p, &[Role::Supervisor])?;
+    let doc = st.db.document(id)?;
+    if doc.unit != p.unit {
+        return Err(ApiError::NotFound(format!("document {id} does not exist")));
+    }
+    if doc.status != DocumentStatus::Received {
+        return Err(ApiError::Conflict(format!("document {id} is {}, not awaiting review", doc.status.as_str())));
+    }
+    Ok(doc)
+}
+
+async fn documents_countersign(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::Supervisor])?;
+    let sig = decode("signature", req.signature.as_deref().unwrap_or(""))?;
+    blocking(move || {
+        let doc = reviewable(&st, &p, &id)?;
+        let key = st.db.device(p.device)?.public_key;
+        auth::verify(&key, &countersign_message(&doc.digest, Decision::Countersigned, &p.rio), &sig)
+            .map_err(|e| ApiError::BadSignature(format!("countersignature: {e}")))?;
+        let decision = DocumentDecision {
+            from: DocumentStatus::Received,
+            to: DocumentStatus::Countersigned,
+            by: &p.rio,
+            at: Utc::now(),
+            comment: None,
+            countersignature: Some(&sig),
+        };
+        let entry = Actor::from(&p).entry("requisition.countersign", serde_json::json!({ "document": id }));
+        st.db.decide_document(&id, &decision, entry)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn documents_return(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::Supervisor])?;
+    let comment = req
+        .comment
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| ApiError::BadRequest("comment: say why it is returned".into()))?;
+    blocking(move || {
+        reviewable(&st, &p, &id)?;
+        let decision = DocumentDecision {
+            from: DocumentStatus::Received,
+            to: DocumentStatus::Returned,
+            by: &p.rio,
+            at: Utc::now(),
+            comment: Some(&comment),
+            countersignature: None,
+        };
+        let entry =
+            Actor::from(&p).entry("requisition.return", serde_json::json!({ "document": id, "comment": comment }));
+        st.db.decide_document(&id, &decision, entry)?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }

@@ -55,7 +55,8 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE units (
     id INTEGER PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -116,7 +117,30 @@ CREATE TABLE audit_log (
     hash BLOB NOT NULL
 );
 CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);
-"];
+",
+    "
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    author TEXT NOT NULL,
+    device_id INTEGER NOT NULL REFERENCES devices (id),
+    unit TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    replaces TEXT,
+    canonical BLOB NOT NULL,
+    signature BLOB NOT NULL,
+    digest BLOB NOT NULL,
+    status TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    comment TEXT,
+    countersigned_by TEXT,
+    countersignature BLOB
+);
+CREATE INDEX documents_by_unit ON documents (unit, status);
+CREATE INDEX documents_by_author ON documents (author);
+",
+];
 
 /// What an import changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -508,6 +532,133 @@ impl Db {
         })
     }
 
+    // ---- documents
+
+    /// Stores a signed document once. A second push of the same document (same id, same
+    /// bytes, same signature) changes nothing and says so; the same id with other content
+    /// is refused.
+    pub fn receive_document(&self, d: &NewDocument<'_>, audit: NewAuditEntry) -> Result<Received, DbError> {
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(sql("starting to receive a document"))?;
+            let existing: Option<(Vec<u8>, Vec<u8>, String)> = tx
+                .query_row("SELECT digest, signature, status FROM documents WHERE id = ?1", [d.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(sql("looking the document up"))?;
+            if let Some((digest, signature, status)) = existing {
+                if digest == d.digest && signature == d.signature {
+                    return Ok(Received::Already(parse_status(&status)?));
+                }
+                return Err(DbError::Exists(format!("another document with id {}", d.id)));
+            }
+            let now = ts(d.received_at);
+            tx.execute(
+                "INSERT INTO documents (id, kind, author, device_id, unit, created_at, replaces, canonical, signature, digest, status, received_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'received', ?11, ?11)",
+                params![d.id, d.kind, d.author, d.device, d.unit, ts(d.created_at), d.replaces, d.canonical, d.signature, &d.digest[..], now],
+            )
+            .map_err(sql("storing the document"))?;
+            append_audit(&tx, audit)?;
+            tx.commit().map_err(sql("committing the document"))?;
+            Ok(Received::New)
+        })
+    }
+
+    /// One document.
+    pub fn document(&self, id: &str) -> Result<DocumentRecord, DbError> {
+        self.documents_where("d.id = ?1", id)?.pop().ok_or_else(|| DbError::NotFound(format!("document {id}")))
+    }
+
+    /// The documents of an author, newest first.
+    pub fn documents_of(&self, author: &str) -> Result<Vec<DocumentRecord>, DbError> {
+        self.documents_where("d.author = ?1", author)
+    }
+
+    /// The documents of a unit awaiting review, oldest first.
+    pub fn pending_for_unit(&self, unit: &str) -> Result<Vec<DocumentRecord>, DbError> {
+        let mut v = self.documents_where("d.unit = ?1 AND d.status = 'received'", unit)?;
+        v.reverse();
+        Ok(v)
+    }
+
+    fn documents_where(&self, clause: &str, arg: &str) -> Result<Vec<DocumentRecord>, DbError> {
+        self.with(|conn| {
+            let q = format!(
+                "SELECT d.id, d.kind, d.author, d.unit, d.created_at, d.canonical, d.digest, d.status, d.updated_at, d.comment, d.countersigned_by
+                 FROM documents d WHERE {clause} ORDER BY d.received_at DESC, d.id"
+            );
+            let mut stmt = conn.prepare(&q).map_err(sql("reading documents"))?;
+            let rows = stmt
+                .query_map([arg], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Vec<u8>>(5)?,
+                        r.get::<_, Vec<u8>>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                        r.get::<_, Option<String>>(9)?,
+                        r.get::<_, Option<String>>(10)?,
+                    ))
+                })
+                .map_err(sql("reading documents"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, kind, author, unit, created, canonical, digest, status, updated, comment, by) =
+                    row.map_err(sql("reading documents"))?;
+                out.push(DocumentRecord {
+                    document: serde_json::from_slice(&canonical).map_err(|e| DbError::Corrupt(format!("document {id}: {e}")))?,
+                    digest: digest.try_into().map_err(|_| DbError::Corrupt(format!("document {id}: digest length")))?,
+                    status: parse_status(&status)?,
+                    updated_at: parse_ts(&updated)?,
+                    comment,
+                    countersigned_by: by,
+                    id,
+                    kind,
+                    author,
+                    unit,
+                    created_at: parse_ts(&created)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Moves a document from `from` to `to` (a supervisor's decision), with the comment or
+    /// countersignature; refused if it is no longer in `from`.
+    pub fn decide_document(
+        &self,
+        id: &str,
+        decision: &DocumentDecision<'_>,
+        audit: NewAuditEntry,
+    ) -> Result<(), DbError> {
+        self.unit_of_work(audit, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE documents SET status = ?2, updated_at = ?3, comment = ?4, countersigned_by = ?5, countersignature = ?6
+                     WHERE id = ?1 AND status = ?7",
+                    params![
+                        id,
+                        decision.to.as_str(),
+                        ts(decision.at),
+                        decision.comment,
+                        decision.by,
+                        decision.countersignature,
+                        decision.from.as_str()
+                    ],
+                )
+                .map_err(sql("deciding on a document"))?;
+            if n == 0 {
+                return Err(DbError::Exists(format!("a decision on document {id}")));
+            }
+            Ok(())
+        })
+    }
+
     // ---- audit
 
     /// The whole audit log in storage order, and its recorded head.
@@ -554,6 +705,95 @@ impl Db {
             Ok((out, head))
         })
     }
+}
+
+/// A verified document about to be stored.
+#[derive(Debug)]
+pub struct NewDocument<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// Kind (`requisition`, `preservation`).
+    pub kind: &'a str,
+    /// Author's RIO.
+    pub author: &'a str,
+    /// Signing device.
+    pub device: i64,
+    /// Author's unit.
+    pub unit: &'a str,
+    /// When it was signed.
+    pub created_at: Timestamp,
+    /// The document it amends.
+    pub replaces: Option<&'a str>,
+    /// Canonical bytes.
+    pub canonical: &'a [u8],
+    /// Author's signature.
+    pub signature: &'a [u8],
+    /// SHA-256 of the canonical bytes.
+    pub digest: [u8; 32],
+    /// When the platform received it.
+    pub received_at: Timestamp,
+}
+
+/// What receiving a document did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Stored now.
+    New,
+    /// Stored before; here is its status.
+    Already(vigie_core::document::DocumentStatus),
+}
+
+/// A stored document and where it stands.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DocumentRecord {
+    /// Id.
+    pub id: String,
+    /// Kind.
+    pub kind: String,
+    /// Author's RIO.
+    pub author: String,
+    /// Author's unit.
+    pub unit: String,
+    /// When it was signed.
+    pub created_at: Timestamp,
+    /// The document as signed.
+    pub document: serde_json::Value,
+    /// SHA-256 of its canonical bytes.
+    #[serde(serialize_with = "hex_digest")]
+    pub digest: [u8; 32],
+    /// Status.
+    pub status: vigie_core::document::DocumentStatus,
+    /// When the status last changed.
+    pub updated_at: Timestamp,
+    /// The supervisor's comment (returned documents).
+    pub comment: Option<String>,
+    /// The supervisor who countersigned.
+    pub countersigned_by: Option<String>,
+}
+
+fn hex_digest<S: serde::Serializer>(d: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::api::hex(d))
+}
+
+/// A supervisor's decision on a document.
+#[derive(Debug)]
+pub struct DocumentDecision<'a> {
+    /// The status it must be in.
+    pub from: vigie_core::document::DocumentStatus,
+    /// The status it moves to.
+    pub to: vigie_core::document::DocumentStatus,
+    /// The supervisor's RIO.
+    pub by: &'a str,
+    /// When.
+    pub at: Timestamp,
+    /// The comment (when returned).
+    pub comment: Option<&'a str>,
+    /// The countersignature (when countersigned).
+    pub countersignature: Option<&'a [u8]>,
+}
+
+fn parse_status(s: &str) -> Result<vigie_core::document::DocumentStatus, DbError> {
+    vigie_core::document::DocumentStatus::parse(s).ok_or_else(|| DbError::Corrupt(format!("document status {s:?}")))
 }
 
 type RowParts = (String, i64, Option<String>);

@@ -18,8 +18,9 @@ mod sqlite;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use vigie_bench::{once, report, summarize, time_each, Figure};
 use vigie_core::import::{self, ImportOptions};
 use vigie_core::{CameraIndex, Route};
 
@@ -52,34 +53,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// One measured figure.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-struct Figure {
-    name: String,
-    /// Median, microseconds.
-    median_us: f64,
-    /// 95th percentile, microseconds (none for one-off measurements).
-    p95_us: Option<f64>,
-    /// The target on the median, microseconds, if any.
-    target_us: Option<f64>,
-}
-
-fn summarize(name: &str, mut samples: Vec<Duration>, target_us: Option<f64>) -> Figure {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
-    Figure { name: name.to_string(), median_us: at(0.5), p95_us: Some(at(0.95)), target_us }
-}
-
-fn time_each<T>(n: usize, mut f: impl FnMut(usize) -> T) -> Vec<Duration> {
-    (0..n)
-        .map(|i| {
-            let t = Instant::now();
-            std::hint::black_box(f(i));
-            t.elapsed()
-        })
-        .collect()
-}
-
 fn main() {
     let args = match parse_args() {
         Ok(a) => a,
@@ -89,7 +62,21 @@ fn main() {
         }
     };
     let figures = run(&args);
-    report(&figures, &args.out);
+    let ratios = [
+        (
+            "k=50 nearest: index faster than SQLite R*Tree by",
+            "k=50 nearest (index)",
+            "k=50 nearest (SQLite R*Tree)",
+            Some(10.0),
+        ),
+        (
+            "radius 300 m: index faster than SQLite R*Tree by",
+            "radius 300 m (index)",
+            "radius 300 m (SQLite R*Tree)",
+            None,
+        ),
+    ];
+    report(&figures, &ratios, &args.out);
 }
 
 fn run(args: &Args) -> Vec<Figure> {
@@ -171,76 +158,6 @@ fn run(args: &Args) -> Vec<Figure> {
         figures.push(summarize(&format!("GeoJSON import ({n} features, {mb:.0} MB)"), imports, Some(5_000_000.0)));
     }
     figures
-}
-
-fn once(name: &str, elapsed: Duration) -> Figure {
-    Figure { name: name.to_string(), median_us: elapsed.as_secs_f64() * 1e6, p95_us: None, target_us: None }
-}
-
-fn ratio(figures: &[Figure], a: &str, b: &str) -> Option<f64> {
-    let find = |n: &str| figures.iter().find(|f| f.name == n).map(|f| f.median_us);
-    Some(find(b)? / find(a)?)
-}
-
-fn fmt_us(us: f64) -> String {
-    if us >= 1e6 {
-        format!("{:.2} s", us / 1e6)
-    } else if us >= 1e3 {
-        format!("{:.1} ms", us / 1e3)
-    } else {
-        format!("{us:.1} µs")
-    }
-}
-
-fn report(figures: &[Figure], out: &std::path::Path) {
-    let previous: Option<Vec<Figure>> = std::fs::read(out).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    println!("\n{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}", "benchmark", "median", "p95", "target", "", "vs last run");
-    let mut missed = 0;
-    for f in figures {
-        let verdict = match f.target_us {
-            Some(t) if f.median_us <= t => "ok",
-            Some(_) => {
-                missed += 1;
-                "MISSED"
-            }
-            None => "",
-        };
-        let before = previous.as_ref().and_then(|p| p.iter().find(|g| g.name == f.name)).map(|g| {
-            let change = (f.median_us / g.median_us - 1.0) * 100.0;
-            format!("{change:+.1} %")
-        });
-        println!(
-            "{:<48} {:>10} {:>10} {:>10} {:>6} {:>14}",
-            f.name,
-            fmt_us(f.median_us),
-            f.p95_us.map(fmt_us).unwrap_or_else(|| "-".into()),
-            f.target_us.map(fmt_us).unwrap_or_default(),
-            verdict,
-            before.unwrap_or_else(|| "-".into())
-        );
-    }
-    let knn = ratio(figures, "k=50 nearest (index)", "k=50 nearest (SQLite R*Tree)");
-    let radius = ratio(figures, "radius 300 m (index)", "radius 300 m (SQLite R*Tree)");
-    if let Some(r) = knn {
-        let verdict = if r >= 10.0 { "ok" } else { "MISSED" };
-        if r < 10.0 {
-            missed += 1;
-        }
-        println!("\nk=50 nearest: the index is {r:.1}× faster than SQLite R*Tree (target ≥ 10×) {verdict}");
-    }
-    if let Some(r) = radius {
-        println!("radius 300 m: the index is {r:.1}× faster than SQLite R*Tree");
-    }
-    if let Some(dir) = out.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    match std::fs::write(out, serde_json::to_vec_pretty(figures).expect("figures serialise")) {
-        Ok(()) => println!("\nfigures saved to {} (the next run compares with them)", out.display()),
-        Err(e) => eprintln!("could not save figures to {}: {e}", out.display()),
-    }
-    if missed > 0 {
-        println!("{missed} target(s) missed");
-    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/review", "supervisor (documents of their unit)"),
     ("POST", "/v1/documents/{id}/countersign", "supervisor of the document's unit"),
     ("POST", "/v1/documents/{id}/return", "supervisor of the document's unit"),
+    ("GET", "/v1/openapi.json", "any session"),
 ];
 
 /// The router.
@@ -103,6 +104,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/review", get(review_index))
         .route("/v1/documents/{id}/countersign", post(documents_countersign))
         .route("/v1/documents/{id}/return", post(documents_return))
+        .route("/v1/openapi.json", get(openapi_show))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
@@ -386,6 +388,10 @@ async fn auth_token(
         })))
     })
     .await
+}
+
+async fn openapi_show(_: Principal) -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
 }
 
 async fn me_show(p: Principal) -> Json<Principal> {

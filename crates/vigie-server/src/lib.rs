@@ -11,6 +11,7 @@ pub mod audit;
 pub mod config;
 pub mod db;
 pub mod model;
+pub mod openapi;
 pub mod registry;
 
 use std::sync::Arc;

@@ -43,6 +43,14 @@ async fn every_route_refuses_a_request_without_valid_credentials() {
     // The same routes answer a real session: the refusals above are about credentials.
     assert_eq!(admin.get(&s, "/v1/me").await.0, 200);
     assert_eq!(admin.get(&s, "/v1/devices").await.0, 200);
+    // The served description lists exactly the routes above.
+    let (status, doc) = admin.get(&s, "/v1/openapi.json").await;
+    assert_eq!((status, doc["openapi"].as_str()), (200, Some("3.1.0")));
+    for (method, route, _) in vigie_server::api::ROUTES {
+        assert!(doc["paths"][route].get(method.to_ascii_lowercase()).is_some(), "{method} {route} not described");
+    }
+    let described: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(described, vigie_server::api::ROUTES.len());
 }
 
 #[tokio::test]
@@ -223,4 +231,100 @@ async fn cameras_near_and_seeing_answer_with_retention() {
     let (status, body) = officer.get(&s, "/v1/cameras/near?lat=0&lon=0").await;
     assert_eq!(status, 400);
     assert!(body["message"].as_str().unwrap().contains("(0, 0)"), "{body}");
+}
+
+#[tokio::test]
+async fn a_device_offline_for_1000_registry_versions_converges_to_the_exact_state() {
+    let s = TestServer::start().await;
+    s.add_unit("BT-98");
+    let officer = s.session("OFF-1", "BT-98", Role::Officer).await;
+    let file = common::shared("cameras/monaco-osm-2025.geojson");
+    let options = vigie_server::registry::import_options(&file, None, None);
+    vigie_server::registry::import_file(&s.db, &file, &options, &Actor::console()).unwrap();
+    let monaco = "south=43.72&west=7.40&north=43.76&east=7.44";
+    let mut replica = Replica::default();
+    replica
+        .apply(
+            serde_json::from_value::<RegistryUpdate>(officer.get(&s, &format!("/v1/registry?{monaco}")).await.1)
+                .unwrap(),
+        )
+        .unwrap();
+
+    // 1,000 versions while the device is offline: cameras re-rated, moved, deleted, added,
+    // some moved out of the area.
+    let (_, rows) = s.db.rows_since(None).unwrap();
+    let mut cameras: Vec<vigie_core::Camera> = rows.into_iter().filter_map(|r| r.camera).collect();
+    for v in 0..1000usize {
+        let i = v % cameras.len();
+        match v % 7 {
+            0 => {
+                let gone = cameras[i].id.clone();
+                s.db.delete_cameras(&[gone], Actor::console().entry("registry.delete", serde_json::json!({}))).unwrap();
+            }
+            3 => {
+                // Out of the area (and back in at a later version, when 3 comes round again).
+                let p = cameras[i].placements[0].position;
+                let lat = if p.lat() < 43.76 { p.lat() + 0.1 } else { p.lat() - 0.1 };
+                cameras[i].placements[0].position = vigie_core::LatLon::new(lat, p.lon()).unwrap();
+                s.db.import(&cameras[i..=i], "test", |_| {
+                    Actor::console().entry("registry.import", serde_json::json!({}))
+                })
+                .unwrap();
+            }
+            5 => {
+                let mut c = cameras[i].clone();
+                c.id = vigie_core::CameraId(format!("new-{v}"));
+                s.db.import(&[c], "test", |_| Actor::console().entry("registry.import", serde_json::json!({})))
+                    .unwrap();
+            }
+            _ => {
+                cameras[i].retention_days = Some((v % 30) as u32 + 1);
+                s.db.import(&cameras[i..=i], "test", |_| {
+                    Actor::console().entry("registry.import", serde_json::json!({}))
+                })
+                .unwrap();
+            }
+        }
+    }
+    let version = s.db.registry_version().unwrap();
+    assert_eq!(version, 1001);
+
+    let since = replica.version.unwrap();
+    let (status, delta) = officer.get(&s, &format!("/v1/registry?{monaco}&since={since}")).await;
+    assert_eq!(status, 200);
+    replica.apply(serde_json::from_value::<RegistryUpdate>(delta).unwrap()).unwrap();
+    let mut fresh = Replica::default();
+    fresh
+        .apply(
+            serde_json::from_value::<RegistryUpdate>(officer.get(&s, &format!("/v1/registry?{monaco}")).await.1)
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(replica.version, Some(version));
+    assert_eq!(replica, fresh, "one delta after 1,000 versions gives exactly the platform's state");
+}
+
+#[tokio::test]
+async fn registry_packages_travel_compressed() {
+    let s = TestServer::start().await;
+    s.add_unit("BT-75");
+    let officer = s.session("OFF-1", "BT-75", Role::Officer).await;
+    let file = common::shared("cameras/paris-prefecture-police-2013.geojson");
+    let options = vigie_server::registry::import_options(&file, None, None);
+    vigie_server::registry::import_file(&s.db, &file, &options, &Actor::console()).unwrap();
+    let url = s.url("/v1/registry?south=48.7&west=2.1&north=49.0&east=2.6");
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let plain = raw.get(&url).bearer_auth(officer.token.as_ref().unwrap()).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    let gz = raw
+        .get(&url)
+        .bearer_auth(officer.token.as_ref().unwrap())
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers().get("content-encoding").unwrap(), "gzip");
+    let gz_len = gz.bytes().await.unwrap().len();
+    assert!(gz_len * 5 < plain_len, "1,389 cameras: {plain_len} bytes plain, {gz_len} gzipped");
 }

@@ -1,0 +1,160 @@
+//! The OpenAPI 3.1 description of the HTTP API, served at `/v1/openapi.json`.
+//!
+//! Built from [`crate::api::ROUTES`] (the table the router is checked against) and the
+//! per-operation details below; a test fails if the two tables disagree, and the route
+//! test proves every listed route is served.
+
+use serde_json::{json, Value};
+
+use crate::api::ROUTES;
+
+/// Summary, request body schema and response schema of each operation.
+pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
+    ("POST", "/v1/enrolments", "Ask to enrol a device (signed by its key)", Some("EnrolRequest"), "EnrolAccepted"),
+    ("POST", "/v1/auth/challenge", "Get a one-time login challenge", Some("ChallengeRequest"), "Challenge"),
+    ("POST", "/v1/auth/token", "Exchange a signed challenge for a session token", Some("TokenRequest"), "Session"),
+    ("GET", "/v1/me", "Who the session is", None, "Principal"),
+    ("GET", "/v1/registry", "Registry of an area: full package, or delta since a version", None, "RegistryUpdate"),
+    ("GET", "/v1/cameras/near", "Cameras near a point", None, "CameraHits"),
+    ("GET", "/v1/cameras/seeing", "Cameras that could have seen a point at a moment", None, "CameraHits"),
+    ("GET", "/v1/devices", "Every device and its state", None, "Devices"),
+    ("POST", "/v1/devices/{id}/approve", "Approve a device", None, "Empty"),
+    ("POST", "/v1/devices/{id}/refuse", "Refuse a device", None, "Empty"),
+    ("POST", "/v1/devices/{id}/revoke", "Revoke a device (stops it at once)", None, "Empty"),
+    ("GET", "/v1/audit", "A page of the audit log", None, "AuditPage"),
+    ("POST", "/v1/documents", "Push a signed document (idempotent by id)", Some("SignedDocument"), "DocumentStatus"),
+    ("GET", "/v1/documents", "The statuses of my documents", None, "Documents"),
+    ("GET", "/v1/review", "Documents of my unit awaiting review", None, "Documents"),
+    ("POST", "/v1/documents/{id}/countersign", "Countersign a document", Some("Decision"), "Empty"),
+    ("POST", "/v1/documents/{id}/return", "Return a document with a comment", Some("Decision"), "Empty"),
+    ("GET", "/v1/openapi.json", "This description", None, "OpenApi"),
+];
+
+/// Query parameters of the operations that take some: (path, name, type, required).
+const QUERY: &[(&str, &str, &str, bool)] = &[
+    ("/v1/registry", "south", "number", true),
+    ("/v1/registry", "west", "number", true),
+    ("/v1/registry", "north", "number", true),
+    ("/v1/registry", "east", "number", true),
+    ("/v1/registry", "since", "integer", false),
+    ("/v1/cameras/near", "lat", "number", true),
+    ("/v1/cameras/near", "lon", "number", true),
+    ("/v1/cameras/near", "radius_m", "number", false),
+    ("/v1/cameras/near", "limit", "integer", false),
+    ("/v1/cameras/near", "at", "string", false),
+    ("/v1/cameras/near", "motif", "string", false),
+    ("/v1/cameras/seeing", "lat", "number", true),
+    ("/v1/cameras/seeing", "lon", "number", true),
+    ("/v1/cameras/seeing", "at", "string", false),
+    ("/v1/cameras/seeing", "motif", "string", false),
+    ("/v1/audit", "after", "integer", false),
+    ("/v1/audit", "limit", "integer", false),
+];
+
+fn object(required: &[&str], props: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+fn schemas() -> Value {
+    let s = json!({ "type": "string" });
+    let b64 = json!({ "type": "string", "contentEncoding": "base64" });
+    let time = json!({ "type": "string", "format": "date-time" });
+    json!({
+        "Error": object(&["code", "message"], json!({ "code": s, "message": s })),
+        "Empty": { "type": "null" },
+        "EnrolRequest": object(&["public_key", "rio", "device_name", "at", "signature"],
+            json!({ "public_key": b64, "rio": s, "device_name": s, "at": time, "signature": b64 })),
+        "EnrolAccepted": object(&["device_id", "state"], json!({ "device_id": { "type": "integer" }, "state": s })),
+        "ChallengeRequest": object(&["device_id"], json!({ "device_id": { "type": "integer" } })),
+        "Challenge": object(&["nonce", "expires_at"], json!({ "nonce": b64, "expires_at": time })),
+        "TokenRequest": object(&["device_id", "nonce", "signature"], json!({ "device_id": { "type": "integer" }, "nonce": b64, "signature": b64 })),
+        "Session": object(&["token", "expires_at", "user"], json!({ "token": s, "expires_at": time, "user": { "$ref": "#/components/schemas/Principal" } })),
+        "Principal": object(&["rio", "name", "role", "unit"], json!({
+            "device": { "type": "integer" }, "rio": s, "name": s, "unit": s,
+            "role": { "enum": ["officer", "supervisor", "csu_operator", "admin"] } })),
+        "RegistryUpdate": { "type": "object", "required": ["kind", "protocol"], "properties": {
+            "kind": { "enum": ["full", "delta"] }, "protocol": { "const": vigie_core::sync::PROTOCOL_VERSION },
+            "version": { "type": "integer" }, "from": { "type": "integer" }, "to": { "type": "integer" },
+            "cameras": { "type": "array" }, "upserts": { "type": "array" }, "deletions": { "type": "array", "items": s } } },
+        "CameraHits": { "type": "array", "items": object(&["id", "lat", "lon", "distance_m", "erased_at", "urgency"], json!({
+            "id": s, "label": s, "holder": s, "lat": { "type": "number" }, "lon": { "type": "number" },
+            "distance_m": { "type": "number" }, "bearing_deg": { "type": "number" },
+            "visibility": { "enum": ["in_view", "possible", null] }, "erased_at": time,
+            "remaining_hours": { "type": "number" }, "urgency": { "enum": ["lost", "critical", "soon", "later"] },
+            "retention_known": { "type": "boolean" } })) },
+        "Devices": { "type": "array", "items": { "type": "object" } },
+        "AuditPage": object(&["entries"], json!({ "entries": { "type": "array", "items": { "type": "object" } } })),
+        "SignedDocument": object(&["document", "signature"], json!({ "document": { "type": "object" }, "signature": b64 })),
+        "DocumentStatus": object(&["id", "status"], json!({ "id": s, "status": s })),
+        "Documents": { "type": "array", "items": { "type": "object" } },
+        "Decision": object(&[], json!({ "signature": b64, "comment": s })),
+        "OpenApi": { "type": "object" },
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, body, response) in OPERATIONS {
+        let who = ROUTES.iter().find(|(m, p, _)| m == method && p == path).map(|r| r.2).unwrap_or("any session");
+        let signed = path.starts_with("/v1/enrolments") || path.starts_with("/v1/auth/");
+        let mut params: Vec<Value> = QUERY
+            .iter()
+            .filter(|(p, ..)| p == path)
+            .map(|(_, name, ty, required)| json!({ "name": name, "in": "query", "required": required, "schema": { "type": ty } }))
+            .collect();
+        if path.contains("{id}") {
+            params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }));
+        }
+        let ok = if *method == "POST" && *response == "Empty" { "204" } else { "200" };
+        let mut op = json!({
+            "summary": summary,
+            "description": format!("Who may call: {who}."),
+            "parameters": params,
+            "responses": {
+                ok: { "description": "success", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{response}") } } } },
+                "default": { "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+            },
+            "security": if signed { json!([]) } else { json!([{ "session": [] }]) },
+        });
+        if let Some(b) = body {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } } });
+        }
+        paths.entry(path.to_string()).or_insert_with(|| json!({}))[method.to_ascii_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Vigie platform API", "version": env!("CARGO_PKG_VERSION") },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": { "session": { "type": "http", "scheme": "bearer", "description": "A token from /v1/auth/token" } },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The description and the route table list the same operations, and every schema a
+    /// path refers to exists.
+    #[test]
+    fn the_description_matches_the_routes() {
+        let described: std::collections::BTreeSet<(&str, &str)> = OPERATIONS.iter().map(|o| (o.0, o.1)).collect();
+        let routed: std::collections::BTreeSet<(&str, &str)> = ROUTES.iter().map(|r| (r.0, r.1)).collect();
+        assert_eq!(described, routed);
+        let doc = document();
+        let text = doc.to_string();
+        for (name, _) in doc["components"]["schemas"].as_object().unwrap() {
+            assert!(text.contains(&format!("#/components/schemas/{name}")) || name == "Error", "unused schema {name}");
+        }
+        for r in text.split("#/components/schemas/").skip(1) {
+            let name: String = r.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            assert!(doc["components"]["schemas"].get(&name).is_some(), "missing schema {name}");
+        }
+        for q in QUERY {
+            assert!(routed.iter().any(|(_, p)| *p == q.0), "query parameter of an unknown path {}", q.0);
+        }
+    }
+}

@@ -82,6 +82,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/review", "supervisor (documents of their unit)"),
     ("POST", "/v1/documents/{id}/countersign", "supervisor of the document's unit"),
     ("POST", "/v1/documents/{id}/return", "supervisor of the document's unit"),
+    ("POST", "/v1/private-cameras", "any session (a camera seen in the field)"),
+    ("GET", "/v1/private-cameras", "any session (its own submissions)"),
+    ("GET", "/v1/moderation", "admin"),
+    ("POST", "/v1/moderation/{id}/accept", "admin"),
+    ("POST", "/v1/moderation/{id}/refuse", "admin"),
     ("GET", "/v1/openapi.json", "any session"),
 ];
 
@@ -104,6 +109,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/review", get(review_index))
         .route("/v1/documents/{id}/countersign", post(documents_countersign))
         .route("/v1/documents/{id}/return", post(documents_return))
+        .route("/v1/private-cameras", post(private_cameras_create).get(private_cameras_index))
+        .route("/v1/moderation", get(moderation_index))
+        .route("/v1/moderation/{id}/accept", post(moderation_accept))
+        .route("/v1/moderation/{id}/refuse", post(moderation_refuse))
         .route("/v1/openapi.json", get(openapi_show))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(tower_http::compression::CompressionLayer::new())
@@ -725,6 +734,116 @@ async fn documents_return(
         let entry =
             Actor::from(&p).entry("requisition.return", serde_json::json!({ "document": id, "comment": comment }));
         st.db.decide_document(&id, &decision, entry)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+// ---- private cameras and their moderation
+
+/// The id prefix of the cameras a device submits: ids are chosen offline, so each device
+/// has its own namespace and no device can overwrite another's submission.
+pub fn submission_prefix(device: i64) -> String {
+    format!("dev{device}:")
+}
+
+async fn private_cameras_create(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    ApiJson(camera): ApiJson<vigie_core::Camera>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    if !camera.id.0.starts_with(&submission_prefix(p.device)) {
+        return Err(ApiError::BadRequest(format!(
+            "id: a camera from this device has an id starting with {}",
+            submission_prefix(p.device)
+        )));
+    }
+    if camera.kind != vigie_core::CameraKind::Private {
+        return Err(ApiError::BadRequest("kind: cameras added in the field are private".into()));
+    }
+    camera.validate().map_err(|e| ApiError::BadRequest(format!("camera {}: {e}", camera.id)))?;
+    blocking(move || {
+        let index = st.index()?;
+        let duplicate = vigie_core::moderation::find_duplicate(&index, &camera, Utc::now()).map(|c| c.id.0.clone());
+        let body = serde_json::to_string(&camera).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let sub = crate::db::NewSubmission {
+            id: &camera.id.0,
+            author: &p.rio,
+            device: p.device,
+            unit: &p.unit,
+            body: &body,
+            duplicate_of: duplicate.as_deref(),
+            at: Utc::now(),
+        };
+        let entry = Actor::from(&p)
+            .entry("private_camera.submit", serde_json::json!({ "camera": camera.id.0, "duplicate_of": duplicate }));
+        let status = match st.db.submit_camera(&sub, entry)? {
+            crate::db::Submitted::New => StatusCode::CREATED,
+            crate::db::Submitted::Already => StatusCode::OK,
+        };
+        Ok((status, Json(serde_json::json!({ "id": camera.id.0, "state": "pending", "duplicate_of": duplicate }))))
+    })
+    .await
+}
+
+async fn private_cameras_index(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+) -> Result<Json<Vec<crate::db::Submission>>, ApiError> {
+    blocking(move || Ok(Json(st.db.submissions_of(&p.rio)?))).await
+}
+
+async fn moderation_index(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+) -> Result<Json<Vec<crate::db::Submission>>, ApiError> {
+    require(&p, &[Role::Admin])?;
+    blocking(move || Ok(Json(st.db.pending_submissions()?))).await
+}
+
+async fn moderation_accept(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&p, &[Role::Admin])?;
+    blocking(move || {
+        let sub = st.db.submission(&id)?;
+        if sub.state != "pending" {
+            return Err(ApiError::Conflict(format!("submission {id} is {} already", sub.state)));
+        }
+        let index = st.index()?;
+        // The registry may have changed since the submission: look again.
+        let (state, camera, note) = match vigie_core::moderation::find_duplicate(&index, &sub.camera, Utc::now()) {
+            Some(existing) => {
+                let merged = vigie_core::moderation::merge(existing, &sub.camera);
+                ("merged", merged, Some(existing.id.0.clone()))
+            }
+            None => ("accepted", sub.camera.clone(), None),
+        };
+        let entry = Actor::from(&p)
+            .entry(&format!("private_camera.{state}"), serde_json::json!({ "submission": id, "camera": camera.id.0 }));
+        st.db.decide_submission(&id, state, Some(&camera), &p.rio, note.as_deref(), entry)?;
+        Ok(Json(serde_json::json!({ "id": id, "state": state, "camera": camera.id.0 })))
+    })
+    .await
+}
+
+async fn moderation_refuse(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::Admin])?;
+    let note = req
+        .comment
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| ApiError::BadRequest("comment: say why it is refused".into()))?;
+    blocking(move || {
+        let entry =
+            Actor::from(&p).entry("private_camera.refuse", serde_json::json!({ "submission": id, "comment": note }));
+        st.db.decide_submission(&id, "refused", None, &p.rio, Some(&note), entry)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

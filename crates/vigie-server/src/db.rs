@@ -140,6 +140,23 @@ CREATE TABLE documents (
 CREATE INDEX documents_by_unit ON documents (unit, status);
 CREATE INDEX documents_by_author ON documents (author);
 ",
+    "
+CREATE TABLE submissions (
+    id TEXT PRIMARY KEY,
+    author TEXT NOT NULL,
+    device_id INTEGER NOT NULL REFERENCES devices (id),
+    unit TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'merged', 'refused')),
+    duplicate_of TEXT,
+    submitted_at TEXT NOT NULL,
+    decided_at TEXT,
+    decided_by TEXT,
+    note TEXT
+);
+CREATE INDEX submissions_by_state ON submissions (state);
+CREATE INDEX submissions_by_author ON submissions (author);
+",
 ];
 
 /// What an import changed.
@@ -659,6 +676,137 @@ impl Db {
         })
     }
 
+    // ---- private cameras submitted from the field
+
+    /// Stores a submission once (same id and same description: nothing changes).
+    pub fn submit_camera(&self, sub: &NewSubmission<'_>, audit: NewAuditEntry) -> Result<Submitted, DbError> {
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(sql("starting a submission"))?;
+            let existing: Option<(String, String, String)> = tx
+                .query_row("SELECT body, state, author FROM submissions WHERE id = ?1", [sub.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(sql("looking the submission up"))?;
+            if let Some((body, _, author)) = existing {
+                if body == sub.body && author == sub.author {
+                    return Ok(Submitted::Already);
+                }
+                return Err(DbError::Exists(format!("another submission with id {}", sub.id)));
+            }
+            tx.execute(
+                "INSERT INTO submissions (id, author, device_id, unit, body, state, duplicate_of, submitted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+                params![sub.id, sub.author, sub.device, sub.unit, sub.body, sub.duplicate_of, ts(sub.at)],
+            )
+            .map_err(sql("storing the submission"))?;
+            append_audit(&tx, audit)?;
+            tx.commit().map_err(sql("committing the submission"))?;
+            Ok(Submitted::New)
+        })
+    }
+
+    /// Submissions by an author, oldest first.
+    pub fn submissions_of(&self, author: &str) -> Result<Vec<Submission>, DbError> {
+        self.submissions_where("author = ?1", &[author])
+    }
+
+    /// Submissions awaiting moderation, oldest first.
+    pub fn pending_submissions(&self) -> Result<Vec<Submission>, DbError> {
+        self.submissions_where("state = 'pending'", &[])
+    }
+
+    /// One submission, whatever its state.
+    pub fn submission(&self, id: &str) -> Result<Submission, DbError> {
+        self.submissions_where("id = ?1", &[id])?.pop().ok_or_else(|| DbError::NotFound(format!("submission {id}")))
+    }
+
+    fn submissions_where(&self, clause: &str, args: &[&str]) -> Result<Vec<Submission>, DbError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT id, author, unit, body, state, duplicate_of, submitted_at, note FROM submissions WHERE {clause} ORDER BY submitted_at, id"
+                ))
+                .map_err(sql("reading submissions"))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                    ))
+                })
+                .map_err(sql("reading submissions"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, author, unit, body, state, duplicate_of, at, note) = row.map_err(sql("reading submissions"))?;
+                out.push(Submission {
+                    camera: serde_json::from_str(&body).map_err(|e| DbError::Corrupt(format!("submission {id}: {e}")))?,
+                    id,
+                    author,
+                    unit,
+                    state,
+                    duplicate_of,
+                    submitted_at: parse_ts(&at)?,
+                    note,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Decides on a pending submission: `camera` (the new camera, or the merged registry
+    /// camera) goes into the registry as a new version, or nothing does (refused).
+    pub fn decide_submission(
+        &self,
+        id: &str,
+        state: &str,
+        camera: Option<&Camera>,
+        by: &str,
+        note: Option<&str>,
+        audit: NewAuditEntry,
+    ) -> Result<(), DbError> {
+        self.unit_of_work(audit, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE submissions SET state = ?2, decided_at = ?3, decided_by = ?4, note = ?5 WHERE id = ?1 AND state = 'pending'",
+                    params![id, state, ts(Utc::now()), by, note],
+                )
+                .map_err(sql("deciding on a submission"))?;
+            if n == 0 {
+                let exists = tx
+                    .query_row("SELECT 1 FROM submissions WHERE id = ?1", [id], |_| Ok(()))
+                    .optional()
+                    .map_err(sql("looking the submission up"))?
+                    .is_some();
+                return Err(if exists {
+                    DbError::Exists(format!("a decision on submission {id}"))
+                } else {
+                    DbError::NotFound(format!("submission {id}"))
+                });
+            }
+            if let Some(c) = camera {
+                let next: i64 = tx
+                    .query_row("SELECT version + 1 FROM registry_state WHERE id = 1", [], |r| r.get(0))
+                    .map_err(sql("reading the registry version"))?;
+                let p = c.placements[0].position;
+                tx.execute(
+                    "INSERT INTO cameras (id, version, lat, lon, body, source) VALUES (?1, ?2, ?3, ?4, ?5, 'terrain')
+                     ON CONFLICT (id) DO UPDATE SET version = excluded.version, lat = excluded.lat, lon = excluded.lon, body = excluded.body",
+                    params![c.id.0, next, p.lat(), p.lon(), serde_json::to_string(c).expect("a camera serialises")],
+                )
+                .map_err(sql("writing the camera"))?;
+                tx.execute("UPDATE registry_state SET version = ?1 WHERE id = 1", [next]).map_err(sql("bumping the registry version"))?;
+            }
+            Ok(())
+        })
+    }
+
     // ---- audit
 
     /// The whole audit log in storage order, and its recorded head.
@@ -739,8 +887,57 @@ pub struct NewDocument<'a> {
 pub enum Received {
     /// Stored now.
     New,
-    /// Stored before; here is its status.
+    /// The document was stored before; here is its status.
     Already(vigie_core::document::DocumentStatus),
+}
+
+/// What submitting a private camera did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// Stored now.
+    New,
+    /// Stored before, unchanged.
+    Already,
+}
+
+/// A private camera submitted from the field, about to be stored.
+#[derive(Debug)]
+pub struct NewSubmission<'a> {
+    /// The camera's id (chosen by the device).
+    pub id: &'a str,
+    /// Author's RIO.
+    pub author: &'a str,
+    /// Device that sent it.
+    pub device: i64,
+    /// Author's unit.
+    pub unit: &'a str,
+    /// The camera as JSON.
+    pub body: &'a str,
+    /// A registry camera it seems to duplicate.
+    pub duplicate_of: Option<&'a str>,
+    /// When it was received.
+    pub at: Timestamp,
+}
+
+/// A stored submission.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Submission {
+    /// Id.
+    pub id: String,
+    /// Author's RIO.
+    pub author: String,
+    /// Author's unit.
+    pub unit: String,
+    /// The camera as described.
+    pub camera: Camera,
+    /// `pending`, `accepted`, `merged`, `refused`.
+    pub state: String,
+    /// The registry camera it duplicates (found on submission).
+    pub duplicate_of: Option<String>,
+    /// When it was received.
+    pub submitted_at: Timestamp,
+    /// The moderator's note (why refused, which camera it was merged into).
+    pub note: Option<String>,
 }
 
 /// A stored document and where it stands.

@@ -27,6 +27,17 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
     ("GET", "/v1/review", "Documents of my unit awaiting review", None, "Documents"),
     ("POST", "/v1/documents/{id}/countersign", "Countersign a document", Some("Decision"), "Empty"),
     ("POST", "/v1/documents/{id}/return", "Return a document with a comment", Some("Decision"), "Empty"),
+    ("POST", "/v1/private-cameras", "Submit a private camera seen in the field", Some("Camera"), "Submission"),
+    ("GET", "/v1/private-cameras", "My submissions and their moderation state", None, "Submissions"),
+    ("GET", "/v1/moderation", "Submissions awaiting moderation", None, "Submissions"),
+    (
+        "POST",
+        "/v1/moderation/{id}/accept",
+        "Accept a submission (merged if it duplicates a known camera)",
+        None,
+        "Submission",
+    ),
+    ("POST", "/v1/moderation/{id}/refuse", "Refuse a submission with a comment", Some("Decision"), "Empty"),
     ("GET", "/v1/openapi.json", "This description", None, "OpenApi"),
 ];
 
@@ -89,6 +100,9 @@ fn schemas() -> Value {
         "Documents": { "type": "array", "items": { "type": "object" } },
         "Decision": object(&[], json!({ "signature": b64, "comment": s })),
         "OpenApi": { "type": "object" },
+        "Camera": object(&["id", "kind", "placements"], json!({ "id": s, "kind": { "const": "private" }, "placements": { "type": "array" } })),
+        "Submission": object(&["id", "state"], json!({ "id": s, "state": { "enum": ["pending", "accepted", "merged", "refused"] }, "duplicate_of": s })),
+        "Submissions": { "type": "array", "items": { "$ref": "#/components/schemas/Submission" } },
     })
 }
 

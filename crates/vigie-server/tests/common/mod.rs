@@ -25,6 +25,8 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        // Internal errors are logged, not sent: show them in the test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             database_url: format!("sqlite://{}", dir.path().join("platform.sqlite3").display()),

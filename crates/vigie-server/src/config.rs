@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// `sqlite://PATH` or a plain path for SQLite (`postgres://…` comes with the
-    /// PostgreSQL backend).
+    /// `sqlite://PATH` (or a plain path) for SQLite, `postgres://user@host:port/db` for
+    /// PostgreSQL.
     pub database_url: String,
     /// How long a session token lives, seconds.
     pub token_ttl_secs: i64,
@@ -50,16 +50,27 @@ impl Config {
         Ok(c)
     }
 
-    /// The SQLite file named by `database_url`.
-    pub fn sqlite_path(&self) -> anyhow::Result<PathBuf> {
-        let url = self.database_url.as_str();
+    /// The database named by `database_url`.
+    pub fn database(&self) -> anyhow::Result<Database> {
+        let url = self.database_url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            anyhow::bail!(
-                "database_url: PostgreSQL is not supported by this build yet (issue \"The platform\", in progress)"
-            );
+            return Ok(Database::Postgres(url.to_string()));
         }
-        Ok(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)))
+        if let Some((scheme, _)) = url.split_once("://").filter(|(s, _)| *s != "sqlite") {
+            anyhow::bail!("database_url: unknown scheme {scheme:?} (sqlite:// or postgres://)");
+        }
+        anyhow::ensure!(!url.is_empty(), "database_url: empty");
+        Ok(Database::Sqlite(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url))))
     }
+}
+
+/// Which database `database_url` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
 }
 
 #[cfg(test)]
@@ -70,7 +81,11 @@ mod tests {
     fn defaults_and_file_errors_name_the_field() {
         let c = Config::default();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8787");
-        assert_eq!(c.sqlite_path().unwrap(), PathBuf::from("data/vigie.sqlite3"));
+        assert_eq!(c.database().unwrap(), Database::Sqlite(PathBuf::from("data/vigie.sqlite3")));
+        let pg = Config { database_url: "postgres://vigie@127.0.0.1:5432/vigie".into(), ..Config::default() };
+        assert_eq!(pg.database().unwrap(), Database::Postgres("postgres://vigie@127.0.0.1:5432/vigie".into()));
+        let bad = Config { database_url: "mysql://x".into(), ..Config::default() };
+        assert!(bad.database().unwrap_err().to_string().contains("\"mysql\""));
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("vigie.toml");
         std::fs::write(&f, "listen = \"127.0.0.1:9000\"\ntoken_ttl = 5\n").unwrap();

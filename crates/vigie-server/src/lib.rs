@@ -1,5 +1,5 @@
 //! The Vigie platform: the camera registry, accounts, units and device keys, the sync API
-//! and the tamper-evident audit log, over one SQLite file (PostgreSQL: in progress).
+//! and the tamper-evident audit log, over one SQLite file or PostgreSQL.
 //!
 //! Layers: `api` (HTTP shell: extract, call, map errors) and the administration CLI in
 //! `main.rs` both call `db` (storage, one transaction per unit of work with its audit
@@ -18,8 +18,11 @@ use std::sync::Arc;
 
 /// Opens the database named by the configuration.
 pub fn open_db(config: &config::Config) -> anyhow::Result<Arc<db::Db>> {
-    let path = config.sqlite_path()?;
-    Ok(Arc::new(db::Db::open(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?))
+    let db = match config.database()? {
+        config::Database::Sqlite(path) => db::Db::open_sqlite(&path),
+        config::Database::Postgres(url) => db::Db::open_postgres(&url),
+    };
+    Ok(Arc::new(db.map_err(|e| anyhow::anyhow!("database_url: {e}"))?))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

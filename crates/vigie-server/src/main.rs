@@ -181,11 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 let listener = tokio::net::TcpListener::bind(config.listen)
                     .await
                     .with_context(|| format!("listening on {}", config.listen))?;
-                eprintln!(
-                    "vigie-server: listening on http://{} (database {})",
-                    listener.local_addr()?,
-                    db.path().display()
-                );
+                eprintln!("vigie-server: listening on http://{} (database: {})", listener.local_addr()?, db.describe());
                 let state = api::AppState::new(db, config);
                 vigie_server::serve(listener, state, async {
                     let _ = tokio::signal::ctrl_c().await;

@@ -4,6 +4,7 @@
 //! line is printed and the task stops. Nothing is downloaded at run time of the app: this is
 //! build-time set-up only, from the package registries.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context};
@@ -33,8 +34,7 @@ pub fn apt(pkgs: &[&str]) -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false);
-    if !is_root {
+    if !is_root() {
         bail!(
             "missing Debian packages; install them with:\n    sudo apt-get install -y {}\nthen run this command again",
             missing.join(" ")
@@ -88,4 +88,83 @@ pub fn cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> anyhow
         cmd.arg("--locked");
     }
     crate::run_cmd(&mut cmd)
+}
+
+/// A throw-away PostgreSQL cluster on loopback for the storage tests, stopped and deleted
+/// when dropped.
+pub struct Postgres {
+    pub url: String,
+    bin: PathBuf,
+    dir: PathBuf,
+    as_postgres: bool,
+}
+
+impl Postgres {
+    /// Installs PostgreSQL if missing, then creates and starts a cluster in a fresh
+    /// directory on a free port, trusting loopback connections, without fsync.
+    pub fn start() -> anyhow::Result<Postgres> {
+        apt(&["postgresql"])?;
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .context("PostgreSQL is installed under /usr/lib/postgresql")?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .context("no initdb under /usr/lib/postgresql/*/bin")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let dir = std::env::temp_dir().join(format!("vigie-pg-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        // initdb refuses to run as root: the cluster then belongs to the postgres user.
+        let as_postgres = is_root();
+        if as_postgres {
+            crate::run_cmd(Command::new("chown").args(["postgres:postgres"]).arg(&dir))?;
+        }
+        let pg = Postgres { url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), bin, dir, as_postgres };
+        pg.run("initdb", &["-A", "trust", "-U", "postgres", "--no-sync", "-D"], &[pg.dir.as_os_str()])?;
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            pg.dir.display()
+        );
+        let log = pg.dir.join("server.log");
+        pg.run(
+            "pg_ctl",
+            &["-w", "-o", &opts, "-l"],
+            &[log.as_os_str(), "-D".as_ref(), pg.dir.as_os_str(), "start".as_ref()],
+        )?;
+        eprintln!("PostgreSQL test cluster on 127.0.0.1:{port} ({})", pg.dir.display());
+        Ok(pg)
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(self.bin.join(tool));
+            c
+        } else {
+            Command::new(self.bin.join(tool))
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str], more: &[&std::ffi::OsStr]) -> anyhow::Result<()> {
+        let out = self.command(tool).args(args).args(more).output().with_context(|| format!("starting {tool}"))?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{tool} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.command("pg_ctl").args(["-m", "immediate", "-D"]).arg(&self.dir).arg("stop").output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.trim_ascii() == b"0").unwrap_or(false)
 }

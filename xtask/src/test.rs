@@ -51,7 +51,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         Ok(())
     })?;
     step("tests", &mut || {
-        run_cmd(cargo().args(["test", "--workspace", "--exclude", "vigie-ui"]).env("VIGIE_APP_BIN", &app))
+        // The storage tests run on both engines: a throw-away PostgreSQL cluster lives for
+        // the duration of the tests and is deleted after, pass or fail.
+        let pg = setup::Postgres::start()?;
+        run_cmd(
+            cargo()
+                .args(["test", "--workspace", "--exclude", "vigie-ui"])
+                .env("VIGIE_APP_BIN", &app)
+                .env("VIGIE_TEST_POSTGRES_URL", &pg.url)
+                .env("VIGIE_REQUIRE_POSTGRES", "1"),
+        )
     })?;
 
     eprintln!("\n== timings");

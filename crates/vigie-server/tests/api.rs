@@ -328,3 +328,81 @@ async fn registry_packages_travel_compressed() {
     let gz_len = gz.bytes().await.unwrap().len();
     assert!(gz_len * 5 < plain_len, "1,389 cameras: {plain_len} bytes plain, {gz_len} gzipped");
 }
+
+/// The main flow once more over PostgreSQL: enrol, approve, log in, import, sync, revoke.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_flow_over_postgresql() {
+    let Some(s) = TestServer::start_postgres().await else { return };
+    let db = s.db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.add_unit("BT-98", "Sûreté publique", Actor::console().entry("unit.add", serde_json::json!({}))).unwrap();
+    })
+    .await
+    .unwrap();
+    let officer = {
+        let db = s.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let u = vigie_server::model::NewUser {
+                rio: "OFF-1".into(),
+                name: "Agent".into(),
+                rank: "gardien".into(),
+                qualite: "APJ".into(),
+                unit: "BT-98".into(),
+                role: Role::Officer,
+            };
+            db.add_user(&u, chrono::Utc::now(), Actor::console().entry("user.add", serde_json::json!({}))).unwrap();
+        })
+        .await
+        .unwrap();
+        let mut d = Device::new("OFF-1");
+        d.enrol(&s).await.unwrap();
+        let (db, id) = (s.db.clone(), d.id.unwrap());
+        tokio::task::spawn_blocking(move || {
+            db.decide_device(
+                id,
+                DeviceState::Approved,
+                "console",
+                chrono::Utc::now(),
+                Actor::console().entry("device.approve", serde_json::json!({})),
+            )
+            .unwrap()
+        })
+        .await
+        .unwrap();
+        d.login(&s).await.unwrap();
+        d
+    };
+    let db = s.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let file = common::shared("cameras/monaco-osm-2025.geojson");
+        let options = vigie_server::registry::import_options(&file, None, None);
+        vigie_server::registry::import_file(&db, &file, &options, &Actor::console()).unwrap();
+    })
+    .await
+    .unwrap();
+    let (status, full) = officer.get(&s, "/v1/registry?south=43.72&west=7.40&north=43.76&east=7.44").await;
+    assert_eq!(status, 200);
+    let mut replica = Replica::default();
+    replica.apply(serde_json::from_value::<RegistryUpdate>(full).unwrap()).unwrap();
+    assert_eq!(replica.cameras.len(), 16);
+    let (status, near) = officer.get(&s, "/v1/cameras/near?lat=43.7333&lon=7.4155&radius_m=300").await;
+    assert_eq!(status, 200);
+    assert!(!near.as_array().unwrap().is_empty());
+    let (db, id) = (s.db.clone(), officer.id.unwrap());
+    tokio::task::spawn_blocking(move || {
+        db.decide_device(
+            id,
+            DeviceState::Revoked,
+            "console",
+            chrono::Utc::now(),
+            Actor::console().entry("device.revoke", serde_json::json!({})),
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(officer.get(&s, "/v1/me").await.0, 401);
+    let db = s.db.clone();
+    let (log, head) = tokio::task::spawn_blocking(move || db.audit_log().unwrap()).await.unwrap();
+    assert!(vigie_core::audit::verify_chain(&log, head).unwrap() >= 8);
+}

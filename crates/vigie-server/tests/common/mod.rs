@@ -24,15 +24,46 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// A server over a SQLite file.
     pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("platform.sqlite3").display());
+        TestServer::start_with(url, dir).await
+    }
+
+    /// A server over a fresh database in the PostgreSQL test cluster, or `None` (with a
+    /// message) outside `cargo xtask test`, which always provides one. Its `db` must be
+    /// called from blocking threads (`spawn_blocking`): the PostgreSQL client is synchronous.
+    pub async fn start_postgres() -> Option<TestServer> {
+        let Ok(base) = std::env::var("VIGIE_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_none(),
+                "VIGIE_REQUIRE_POSTGRES is set without VIGIE_TEST_POSTGRES_URL"
+            );
+            eprintln!(
+                "PostgreSQL run NOT done: no VIGIE_TEST_POSTGRES_URL (`cargo xtask test` starts a cluster and sets it)"
+            );
+            return None;
+        };
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).unwrap();
+        let name = format!("vigie_{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>());
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        tokio::task::spawn_blocking(move || {
+            let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        })
+        .await
+        .unwrap();
+        Some(TestServer::start_with(url, tempfile::tempdir().unwrap()).await)
+    }
+
+    async fn start_with(database_url: String, dir: tempfile::TempDir) -> TestServer {
         // Internal errors are logged, not sent: show them in the test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config {
-            database_url: format!("sqlite://{}", dir.path().join("platform.sqlite3").display()),
-            ..Config::default()
-        };
-        let db = vigie_server::open_db(&config).unwrap();
+        let config = Config { database_url, ..Config::default() };
+        let c = config.clone();
+        let db = tokio::task::spawn_blocking(move || vigie_server::open_db(&c)).await.unwrap().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -82,6 +82,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/review", "supervisor (documents of their unit)"),
     ("POST", "/v1/documents/{id}/countersign", "supervisor of the document's unit"),
     ("POST", "/v1/documents/{id}/return", "supervisor of the document's unit"),
+    ("POST", "/v1/documents/{id}/status", "csu_operator or admin (sent to holder, acknowledged, fulfilled)"),
     ("POST", "/v1/private-cameras", "any session (a camera seen in the field)"),
     ("GET", "/v1/private-cameras", "any session (its own submissions)"),
     ("GET", "/v1/moderation", "admin"),
@@ -109,6 +110,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/review", get(review_index))
         .route("/v1/documents/{id}/countersign", post(documents_countersign))
         .route("/v1/documents/{id}/return", post(documents_return))
+        .route("/v1/documents/{id}/status", post(documents_status))
         .route("/v1/private-cameras", post(private_cameras_create).get(private_cameras_index))
         .route("/v1/moderation", get(moderation_index))
         .route("/v1/moderation/{id}/accept", post(moderation_accept))
@@ -734,6 +736,54 @@ async fn documents_return(
         let entry =
             Actor::from(&p).entry("requisition.return", serde_json::json!({ "document": id, "comment": comment }));
         st.db.decide_document(&id, &decision, entry)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// A later step of a document's life, recorded by the CSU or an administrator.
+#[derive(Debug, serde::Deserialize)]
+pub struct StatusRequest {
+    /// `sent_to_holder`, `acknowledged` or `fulfilled`.
+    pub status: DocumentStatus,
+    /// A note (how it was sent, the holder's reference…).
+    pub comment: Option<String>,
+}
+
+async fn documents_status(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StatusRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::CsuOperator, Role::Admin])?;
+    if !matches!(req.status, DocumentStatus::SentToHolder | DocumentStatus::Acknowledged | DocumentStatus::Fulfilled) {
+        return Err(ApiError::BadRequest(
+            "status: sent_to_holder, acknowledged or fulfilled (review decides the others)".into(),
+        ));
+    }
+    blocking(move || {
+        let doc = st.db.document(&id)?;
+        if !doc.status.can_become(req.status) {
+            return Err(ApiError::Conflict(format!(
+                "document {id} is {}: it cannot become {}",
+                doc.status.as_str(),
+                req.status.as_str()
+            )));
+        }
+        let decision = DocumentDecision {
+            from: doc.status,
+            to: req.status,
+            by: &p.rio,
+            at: Utc::now(),
+            comment: req.comment.as_deref().or(doc.comment.as_deref()),
+            countersignature: None,
+        };
+        let entry = Actor::from(&p).entry(
+            "requisition.status",
+            serde_json::json!({ "document": id, "from": doc.status, "to": req.status, "comment": req.comment }),
+        );
+        st.db.update_document_status(&id, &decision, entry)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -166,4 +166,21 @@ async fn review_by_role_and_unit_with_no_leak() {
     assert_eq!(status_of(&d2.document.id)["comment"], "Préciser la fenêtre horaire");
     let (_, pending) = supervisor.get(&s, "/v1/review").await;
     assert_eq!(pending.as_array().unwrap().len(), 0);
+
+    // The CSU records the rest of its life; the officer sees it; no step is skipped back.
+    let status = |st: &str| serde_json::json!({ "status": st, "comment": "remise en main propre" });
+    assert_eq!(decide(&s, &officer, &d1.document.id, "status", status("sent_to_holder")).await, 403);
+    assert_eq!(
+        decide(&s, &csu, &d2.document.id, "status", status("sent_to_holder")).await,
+        409,
+        "a returned document is not sent"
+    );
+    assert_eq!(decide(&s, &csu, &d1.document.id, "status", status("received")).await, 400);
+    for step in ["sent_to_holder", "acknowledged", "fulfilled"] {
+        assert_eq!(decide(&s, &csu, &d1.document.id, "status", status(step)).await, 204, "{step}");
+    }
+    assert_eq!(decide(&s, &admin, &d1.document.id, "status", status("acknowledged")).await, 409);
+    let (_, mine) = officer.get(&s, "/v1/documents").await;
+    let d = mine.as_array().unwrap().iter().find(|d| d["id"] == d1.document.id.as_str()).unwrap();
+    assert_eq!((d["status"].as_str(), d["countersigned_by"].as_str()), (Some("fulfilled"), Some("SUP-1")));
 }

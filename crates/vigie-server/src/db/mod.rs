@@ -724,6 +724,28 @@ impl Db {
         })
     }
 
+    /// Records a later status (sent to the holder, acknowledged, fulfilled), keeping the
+    /// countersignature; refused if the document moved meanwhile.
+    pub fn update_document_status(
+        &self,
+        id: &str,
+        d: &DocumentDecision<'_>,
+        audit: NewAuditEntry,
+    ) -> Result<(), DbError> {
+        self.unit_of_work(audit, |tx| {
+            let n = tx
+                .exec(
+                    "UPDATE documents SET status = ?2, updated_at = ?3, comment = ?4 WHERE id = ?1 AND status = ?5",
+                    &[id.into(), d.to.as_str().into(), ts(d.at).into(), d.comment.into(), d.from.as_str().into()],
+                )
+                .map_err(q("updating a document's status"))?;
+            if n == 0 {
+                return Err(DbError::Exists(format!("a newer status of document {id}")));
+            }
+            Ok(())
+        })
+    }
+
     // ---- private cameras submitted from the field
 
     /// Stores a submission once (same id and same description: nothing changes).

@@ -670,6 +670,13 @@ pub struct DecisionRequest {
     pub comment: Option<String>,
 }
 
+/// A comment that says something, for decisions that must be explained.
+fn required_comment(comment: Option<String>, what: &str) -> Result<String, ApiError> {
+    comment
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("comment: say why it is {what}")))
+}
+
 /// The document, if the supervisor may decide on it: same unit, still awaiting review.
 /// A document of another unit is reported as not found, so its existence does not leak.
 fn reviewable(st: &AppState, p: &Principal, id: &str) -> Result<DocumentRecord, ApiError> {
@@ -719,10 +726,7 @@ async fn documents_return(
     ApiJson(req): ApiJson<DecisionRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&p, &[Role::Supervisor])?;
-    let comment = req
-        .comment
-        .filter(|c| !c.trim().is_empty())
-        .ok_or_else(|| ApiError::BadRequest("comment: say why it is returned".into()))?;
+    let comment = required_comment(req.comment, "returned")?;
     blocking(move || {
         reviewable(&st, &p, &id)?;
         let decision = DocumentDecision {
@@ -886,10 +890,7 @@ async fn moderation_refuse(
     ApiJson(req): ApiJson<DecisionRequest>,
 ) -> Result<StatusCode, ApiError> {
     require(&p, &[Role::Admin])?;
-    let note = req
-        .comment
-        .filter(|c| !c.trim().is_empty())
-        .ok_or_else(|| ApiError::BadRequest("comment: say why it is refused".into()))?;
+    let note = required_comment(req.comment, "refused")?;
     blocking(move || {
         let entry =
             Actor::from(&p).entry("private_camera.refuse", serde_json::json!({ "submission": id, "comment": note }));

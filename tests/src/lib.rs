@@ -1,7 +1,5 @@
-//! Helpers for Vigie's end-to-end tests: find the built app, start it under Xvfb, read
-//! its stdout with a deadline, and never leave a process behind.
-//!
-//! The app is built beforehand by `cargo xtask test` (these tests do not build it).
+//! Helpers for Vigie's end-to-end tests: start a program under Xvfb, read its stdout with
+//! a deadline, and never leave a process behind.
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -12,29 +10,6 @@ use std::time::{Duration, Instant};
 
 /// The Xvfb screen every window test uses.
 pub const XVFB_SCREEN: &str = "-screen 0 1280x800x24";
-
-/// The app binary: `VIGIE_APP_BIN` if set, else `vigie-app` in the profile dir of the
-/// shared target dir this test binary was built in (`<target>/debug/vigie-app`).
-pub fn app_bin() -> Result<PathBuf, String> {
-    let bin = match std::env::var_os("VIGIE_APP_BIN") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            // This test executable is `<target>/<profile>/deps/<name>-<hash>`.
-            let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-            let profile_dir = exe.parent().and_then(|deps| deps.parent()).ok_or("unexpected test binary path")?;
-            profile_dir.join("vigie-app")
-        }
-    };
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "the app binary {} is missing: run `cargo xtask test` (it builds the UI and the app first), \
-             or set VIGIE_APP_BIN",
-            bin.display()
-        ))
-    }
-}
 
 /// `xvfb-run`'s path, or an error saying how to install it (a missing Xvfb fails the test,
 /// it never skips it).

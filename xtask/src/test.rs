@@ -1,6 +1,8 @@
 //! `cargo xtask test`: set-up, then every check and test of the workspace, in one shared
-//! target dir: format, lints (native and wasm), the UI's wasm build, the app shell build,
-//! and every test (unit, property, store crash, the app window under Xvfb, tidy).
+//! target dir: format, lints (native and wasm), the UI's wasm build, and every test (unit,
+//! property, store crash, storage on SQLite and PostgreSQL, the server over loopback, the
+//! app window under Xvfb, tidy). The app binary is built by its own tests, in the same
+//! build as everything else.
 
 use std::time::Instant;
 
@@ -45,11 +47,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "warnings",
         ]))
     })?;
-    let mut app = std::path::PathBuf::new();
-    step("app shell", &mut || {
-        app = crate::app::build_app()?;
-        Ok(())
-    })?;
     step("tests", &mut || {
         // The storage tests run on both engines: a throw-away PostgreSQL cluster lives for
         // the duration of the tests and is deleted after, pass or fail.
@@ -57,7 +54,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         run_cmd(
             cargo()
                 .args(["test", "--workspace", "--exclude", "vigie-ui"])
-                .env("VIGIE_APP_BIN", &app)
                 .env("VIGIE_TEST_POSTGRES_URL", &pg.url)
                 .env("VIGIE_REQUIRE_POSTGRES", "1"),
         )

@@ -1,13 +1,16 @@
 //! The app shell end to end: the real `vigie-app` binary under Xvfb, with the wasm UI
 //! served by Tauri and rendered by WebKitGTK, reports what it shows (`VIGIE_UI_READY`).
+//!
+//! It lives in `vigie-app`'s own tests so that cargo builds the binary for it, in the same
+//! build as every other test (no second build of Tauri with other features).
 
 use std::time::Duration;
 
-use vigie_e2e::{app_bin, under_xvfb, Running};
+use vigie_e2e::{under_xvfb, Running};
 
 #[test]
 fn window_renders_the_ui() {
-    let bin = app_bin().unwrap_or_else(|e| panic!("{e}"));
+    let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_vigie-app"));
     let mut cmd = under_xvfb(&bin).unwrap_or_else(|e| panic!("{e}"));
     cmd.env("VIGIE_SMOKE", "1");
     let mut app = Running::start(cmd).unwrap_or_else(|e| panic!("{e}"));

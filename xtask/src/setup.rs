@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 /// Debian packages needed to build and test everything (Tauri's WebKitGTK stack, Xvfb for
-/// the window tests, WebKitWebDriver, GStreamer's H.264 decoder, fonts).
+/// the window tests, WebKitWebDriver, GStreamer's H.264 decoder, fonts, gpsd).
 pub const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libwebkit2gtk-4.1-dev",
@@ -26,6 +26,9 @@ pub const APT_PACKAGES: &[&str] = &[
     "fonts-dejavu-core",
     "libgl1-mesa-dri",
     "mesa-utils",
+    // gpsd and gpsfake: the car GNSS source is tested against a real gpsd.
+    "gpsd",
+    "gpsd-clients",
 ];
 
 /// Installs the missing Debian packages among `pkgs`.

@@ -21,6 +21,7 @@
 //! - [`sync`]: the registry sync protocol (areas, full packages, deltas, replicas).
 //! - [`auth`]: what devices sign to enrol and log in, and its verification.
 //! - [`audit`]: the hash-chained audit log's entries and their verification.
+//! - [`position`]: fixes from every source and the rule that refuses a bad one.
 //! - [`moderation`]: recognising a submitted private camera already known, and merging.
 //! - [`document`]: signed documents (requisitions), their canonical bytes, statuses.
 #![deny(missing_docs)]
@@ -35,6 +36,7 @@ pub mod geo;
 pub mod import;
 pub mod index;
 pub mod moderation;
+pub mod position;
 pub mod retention;
 pub mod sync;
 

@@ -133,7 +133,14 @@ mod tests {
     }
 
     fn raw(source: FixSource, lat: f64, lon: f64, locked: bool, acc: Option<f64>, age_s: i64) -> RawFix {
-        RawFix { source, lat: Some(lat), lon: Some(lon), locked, accuracy_m: acc, at: Some(now() - Duration::seconds(age_s)) }
+        RawFix {
+            source,
+            lat: Some(lat),
+            lon: Some(lon),
+            locked,
+            accuracy_m: acc,
+            at: Some(now() - Duration::seconds(age_s)),
+        }
     }
 
     /// Every way a source says "I don't know" is refused, with a reason people can read.
@@ -145,7 +152,10 @@ mod tests {
             (raw(FixSource::Gpsd, 43.73, 7.42, false, Some(8.0), 2), Err(FixProblem::NoLock)),
             (raw(FixSource::Device, 0.0, 0.0, true, None, 0), Err(FixProblem::NullIsland)),
             (raw(FixSource::Gpsd, 43.73, 7.42, true, Some(8.0), 45), Err(FixProblem::Stale { seconds: 45 })),
-            (raw(FixSource::Device, 43.73, 7.42, true, Some(900.0), 1), Err(FixProblem::Imprecise { accuracy_m: 900.0 })),
+            (
+                raw(FixSource::Device, 43.73, 7.42, true, Some(900.0), 1),
+                Err(FixProblem::Imprecise { accuracy_m: 900.0 }),
+            ),
             (raw(FixSource::ManualPin, 43.73, 7.42, true, None, 3600), Ok(())),
             (raw(FixSource::ManualPin, 0.0, 0.0, true, None, 0), Err(FixProblem::NullIsland)),
             (RawFix { lat: None, ..raw(FixSource::Gpsd, 0.0, 7.0, true, None, 0) }, Err(FixProblem::NoLock)),
@@ -154,7 +164,10 @@ mod tests {
             let got = assess(r, now(), &p).map(|_| ());
             assert_eq!(got, want, "{r:?}");
         }
-        assert!(matches!(assess(raw(FixSource::Gpsd, 95.0, 7.0, true, None, 0), now(), &p), Err(FixProblem::Invalid(_))));
+        assert!(matches!(
+            assess(raw(FixSource::Gpsd, 95.0, 7.0, true, None, 0), now(), &p),
+            Err(FixProblem::Invalid(_))
+        ));
         assert_eq!(
             FixProblem::NullIsland.to_string(),
             "position (0, 0) refusée : la source n'a pas de position / (0, 0) refused: the source has no position"

@@ -13,14 +13,22 @@ use vigie_server::audit::Actor;
 use vigie_server::db::{Db, DbError, DocumentDecision, NewDocument, NewSubmission, Received, Submitted};
 use vigie_server::model::{DeviceState, NewUser, Role};
 
-/// A fresh database on each engine: (name, db, raw SQL runner for tampering).
-fn engines() -> Vec<(&'static str, Arc<Db>, Box<dyn Fn(&str)>, tempfile::TempDir)> {
+/// A fresh database on one engine, and a way to run raw SQL on it (to tamper, as someone
+/// with access to the database would).
+struct Engine {
+    name: &'static str,
+    db: Arc<Db>,
+    raw: Box<dyn Fn(&str)>,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database on each engine.
+fn engines() -> Vec<Engine> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("platform.sqlite3");
     let sqlite = Arc::new(Db::open_sqlite(&path).unwrap());
     let raw_sqlite = Box::new(move |sql: &str| rusqlite::Connection::open(&path).unwrap().execute_batch(sql).unwrap());
-    let mut out: Vec<(&'static str, Arc<Db>, Box<dyn Fn(&str)>, tempfile::TempDir)> =
-        vec![("SQLite", sqlite, raw_sqlite, dir)];
+    let mut out = vec![Engine { name: "SQLite", db: sqlite, raw: raw_sqlite, _dir: dir }];
     match std::env::var("VIGIE_TEST_POSTGRES_URL") {
         Ok(base) => {
             let name = format!("vigie_{}", hex_random());
@@ -32,7 +40,7 @@ fn engines() -> Vec<(&'static str, Arc<Db>, Box<dyn Fn(&str)>, tempfile::TempDir
             let raw_pg = Box::new(move |sql: &str| {
                 postgres::Client::connect(&url, postgres::NoTls).unwrap().batch_execute(sql).unwrap()
             });
-            out.push(("PostgreSQL", pg, raw_pg, tempfile::tempdir().unwrap()));
+            out.push(Engine { name: "PostgreSQL", db: pg, raw: raw_pg, _dir: tempfile::tempdir().unwrap() });
         }
         Err(_) if std::env::var_os("VIGIE_REQUIRE_POSTGRES").is_some() => {
             panic!("VIGIE_REQUIRE_POSTGRES is set but VIGIE_TEST_POSTGRES_URL is not: the PostgreSQL half cannot run")
@@ -70,7 +78,7 @@ fn setup_people(db: &Db) -> i64 {
 
 #[test]
 fn accounts_devices_and_sessions_behave_the_same_on_both_engines() {
-    for (engine, db, _, _dir) in engines() {
+    for Engine { name: engine, db, .. } in engines() {
         let device = setup_people(&db);
         assert!(
             matches!(db.add_unit("BT-38", "again", entry("unit.add")), Err(DbError::Exists(m)) if m == "unit BT-38"),
@@ -118,7 +126,7 @@ fn camera(id: &str, east: f64) -> Camera {
 
 #[test]
 fn the_registry_versions_and_deltas_are_the_same_on_both_engines() {
-    for (engine, db, _, _dir) in engines() {
+    for Engine { name: engine, db, .. } in engines() {
         let cams: Vec<Camera> = (0..20).map(|i| camera(&format!("c{i:02}"), i as f64 * 30.0)).collect();
         let s = db.import(&cams, "test", |_| entry("registry.import")).unwrap();
         assert_eq!((s.version, s.inserted), (1, 20), "{engine}");
@@ -146,7 +154,7 @@ fn the_registry_versions_and_deltas_are_the_same_on_both_engines() {
 
 #[test]
 fn documents_are_stored_once_even_when_pushed_concurrently() {
-    for (engine, db, _, _dir) in engines() {
+    for Engine { name: engine, db, .. } in engines() {
         let device = setup_people(&db);
         let doc = Document {
             id: "0123456789abcdef0123456789abcdef".into(),
@@ -215,7 +223,7 @@ fn documents_are_stored_once_even_when_pushed_concurrently() {
 
 #[test]
 fn submissions_and_the_audit_chain_behave_the_same_on_both_engines() {
-    for (engine, db, raw, _dir) in engines() {
+    for Engine { name: engine, db, raw, .. } in engines() {
         let device = setup_people(&db);
         let mut cam = camera("dev1:00000001", 10.0);
         cam.kind = vigie_core::CameraKind::Private;

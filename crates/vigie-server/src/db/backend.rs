@@ -107,7 +107,31 @@ pub enum Backend {
     /// SQLite, one connection (SQLite has one writer anyway).
     Sqlite(Mutex<rusqlite::Connection>),
     /// PostgreSQL, one connection for now (a pool comes with load that needs it).
-    Postgres(Mutex<postgres::Client>),
+    Postgres(Mutex<PgClient>),
+}
+
+/// The synchronous PostgreSQL client runs its own Tokio runtime, which must never be
+/// driven (nor dropped) from inside another runtime's thread: the server's state is dropped
+/// on one at shutdown, so the client is closed on a thread of its own.
+pub struct PgClient(Option<postgres::Client>);
+
+impl PgClient {
+    /// Wraps a connected client.
+    pub fn new(client: postgres::Client) -> PgClient {
+        PgClient(Some(client))
+    }
+
+    fn get(&mut self) -> &mut postgres::Client {
+        self.0.as_mut().expect("the client lives until drop")
+    }
+}
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 impl Backend {
@@ -123,7 +147,7 @@ impl Backend {
             }
             Backend::Postgres(m) => {
                 let mut conn = m.lock().unwrap_or_else(|p| p.into_inner());
-                let mut tx = conn.transaction().map_err(SqlError::from)?;
+                let mut tx = conn.get().transaction().map_err(SqlError::from)?;
                 let out = f(&mut PgTx(&mut tx))?;
                 tx.commit().map_err(SqlError::from)?;
                 Ok(out)
@@ -157,7 +181,7 @@ impl Backend {
                 m.lock().unwrap_or_else(|p| p.into_inner()).execute_batch(ddl).map_err(SqlError::from)
             }
             Backend::Postgres(m) => {
-                m.lock().unwrap_or_else(|p| p.into_inner()).batch_execute(ddl).map_err(SqlError::from)
+                m.lock().unwrap_or_else(|p| p.into_inner()).get().batch_execute(ddl).map_err(SqlError::from)
             }
         }
     }

@@ -260,7 +260,7 @@ impl Db {
         let client =
             postgres::Client::connect(url, postgres::NoTls).map_err(|e| DbError::Connect(format!("{url}: {e}")))?;
         let describe = format!("PostgreSQL {}", url.split('@').next_back().unwrap_or(url));
-        Db::migrate(Db { backend: Backend::Postgres(Mutex::new(client)), describe })
+        Db::migrate(Db { backend: Backend::Postgres(Mutex::new(backend::PgClient::new(client))), describe })
     }
 
     fn migrate(db: Db) -> Result<Db, DbError> {

@@ -24,6 +24,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     step("set-up: Debian packages", &mut || setup::apt(setup::APT_PACKAGES))?;
     step("format", &mut || run_cmd(cargo().args(["fmt", "--all", "--check"])))?;
+    // Both routes to wasm, so that the fallback keeps working; the standard one last, so
+    // that `src-ui/dist` holds its output.
+    step("UI to wasm, fallback route", &mut || crate::ui::build(&crate::ui::Options { fallback: true }).map(|_| ()))?;
     step("UI to wasm", &mut || crate::ui::build(&crate::ui::Options::default()).map(|_| ()))?;
     step("lints", &mut || {
         run_cmd(cargo().args([

@@ -13,6 +13,8 @@ use serde::Deserialize;
 use super::{Builder, ImportError, Location, Record};
 
 pub(super) fn read(text: &str, builder: &mut Builder<'_>) -> Result<(), ImportError> {
+    // A point feature with a few tags is 150 to 400 bytes: reserve for the smaller size.
+    builder.reserve(text.len() / 150);
     let current = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = CollectionSeed { builder, current: &current };

@@ -227,6 +227,13 @@ impl<'o> Builder<'o> {
         Builder { options, prefix, cameras: Vec::new(), seen: HashMap::default(), report: ImportReport::default() }
     }
 
+    /// Makes room for about `n` records, so that a large file does not grow (and copy) the
+    /// camera list and the id table over and over.
+    pub fn reserve(&mut self, n: usize) {
+        self.cameras.reserve(n);
+        self.seen.reserve(n);
+    }
+
     fn skip(&mut self, at: Location, reason: impl Into<String>) {
         self.report.skipped.push(Skipped { at, reason: reason.into() });
     }

@@ -155,24 +155,39 @@ pub struct Replica {
     pub cameras: BTreeMap<CameraId, Camera>,
 }
 
+impl RegistryUpdate {
+    /// Whether this update may be applied to a copy at `version` of `area` (`None`: the
+    /// device has nothing yet): the protocol is spoken, and a delta starts exactly where the
+    /// copy is, for the same area. Every holder of a copy (the in-memory [`Replica`], the
+    /// device store) checks this before applying anything.
+    pub fn check_applies_to(&self, version: Option<u64>, area: Option<Area>) -> Result<(), SyncError> {
+        match self {
+            RegistryUpdate::Full { protocol, .. } => check_protocol(*protocol),
+            RegistryUpdate::Delta { protocol, from, area: theirs, .. } => {
+                check_protocol(*protocol)?;
+                if version != Some(*from) {
+                    return Err(SyncError::Gap { from: *from, have: version });
+                }
+                if area != Some(*theirs) {
+                    return Err(SyncError::OtherArea);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Replica {
     /// Applies an update; nothing changes if it is refused.
     pub fn apply(&mut self, update: RegistryUpdate) -> Result<(), SyncError> {
+        update.check_applies_to(self.version, self.area)?;
         match update {
-            RegistryUpdate::Full { protocol, version, area, cameras } => {
-                check_protocol(protocol)?;
+            RegistryUpdate::Full { version, area, cameras, .. } => {
                 self.cameras = cameras.into_iter().map(|c| (c.id.clone(), c)).collect();
                 self.version = Some(version);
                 self.area = Some(area);
             }
-            RegistryUpdate::Delta { protocol, from, to, area, upserts, deletions } => {
-                check_protocol(protocol)?;
-                if self.version != Some(from) {
-                    return Err(SyncError::Gap { from, have: self.version });
-                }
-                if self.area != Some(area) {
-                    return Err(SyncError::OtherArea);
-                }
+            RegistryUpdate::Delta { to, upserts, deletions, .. } => {
                 for id in deletions {
                     self.cameras.remove(&id);
                 }

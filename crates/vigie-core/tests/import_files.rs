@@ -170,3 +170,33 @@ fn geojson_records_that_are_not_cameras_are_skipped_with_reasons() {
     );
     assert_eq!(out.report.values_not_understood.get("direction=up"), Some(&1));
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any bytes: an outcome or an error, never a panic.
+        #[test]
+        fn importers_never_panic_on_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = import::import(&bytes, &opts("garbage"));
+        }
+
+        /// A real file cut short or with one byte changed: an outcome, or an error that
+        /// names where (a JSON error carries its line), never a panic.
+        #[test]
+        fn a_damaged_real_file_is_reported_not_fatal(cut in 0.0f64..1.0, at in 0.0f64..1.0, byte in any::<u8>()) {
+            let mut bytes = shared("cameras/monaco-osm-2025.geojson");
+            let i = ((bytes.len() - 1) as f64 * at) as usize;
+            bytes[i] = byte;
+            bytes.truncate(((bytes.len() as f64) * cut) as usize);
+            match import::import(&bytes, &opts("damaged.geojson")) {
+                Ok(out) => prop_assert!(out.report.imported <= 16),
+                Err(ImportError::Json { line, .. }) => prop_assert!(line >= 1),
+                Err(_) => {}
+            }
+        }
+    }
+}

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use vigie_core::sync::RegistryUpdate;
 use vigie_core::{Camera, CameraIndex, Timestamp};
 
 pub use migrations::LATEST_VERSION;
@@ -63,6 +64,15 @@ pub enum StoreError {
         /// The newest this build knows.
         supported: u32,
     },
+    /// A registry update that does not apply to the cached registry (a delta from another
+    /// version or area, another protocol): nothing was changed; fetch a full package.
+    #[error("{path}: {source}")]
+    Sync {
+        /// The store file.
+        path: PathBuf,
+        /// Why the update does not apply.
+        source: vigie_core::sync::SyncError,
+    },
     /// A camera that breaks the model's invariants.
     #[error("camera {id}: {problem}")]
     InvalidCamera {
@@ -74,7 +84,7 @@ pub enum StoreError {
 }
 
 /// Where the cached registry came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RegistryInfo {
     /// The platform's registry version.
     pub version: u64,
@@ -84,6 +94,8 @@ pub struct RegistryInfo {
     pub source: String,
     /// Cameras in it.
     pub cameras: u64,
+    /// The area it covers (none for a registry stored without one).
+    pub area: Option<vigie_core::sync::Area>,
 }
 
 /// Where a private camera added in the field stands with the platform.
@@ -202,8 +214,9 @@ impl Store {
         tx.execute("DELETE FROM cameras", []).map_err(sql("clearing the registry"))?;
         let count = insert_cameras(&tx, &path, cameras)?;
         tx.execute(
-            "INSERT INTO registry_meta (id, version, fetched_at, source) VALUES (1, ?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET version = excluded.version, fetched_at = excluded.fetched_at, source = excluded.source",
+            "INSERT INTO registry_meta (id, version, fetched_at, source, area) VALUES (1, ?1, ?2, ?3, NULL)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, fetched_at = excluded.fetched_at,
+             source = excluded.source, area = NULL",
             params![version as i64, ts(fetched_at), source],
         )
         .map_err(sql("recording the registry version"))?;
@@ -211,23 +224,84 @@ impl Store {
         Ok(count)
     }
 
+    /// Applies a registry update from the platform (a full package for an area, or the
+    /// delta since the cached version) in one transaction. A delta that does not start at
+    /// the cached version and area changes nothing and is refused ([`StoreError::Sync`]).
+    /// Returns the registry version now cached.
+    pub fn apply_update(
+        &mut self,
+        update: RegistryUpdate,
+        fetched_at: Timestamp,
+        source: &str,
+    ) -> Result<u64, StoreError> {
+        let info = self.registry_info()?;
+        update
+            .check_applies_to(info.as_ref().map(|i| i.version), info.as_ref().and_then(|i| i.area))
+            .map_err(|source| StoreError::Sync { path: self.path.clone(), source })?;
+        let path = self.path.clone();
+        let sql = |doing: &'static str| {
+            let path = path.clone();
+            move |source| StoreError::Sqlite { path, doing, source }
+        };
+        let tx = self.conn.transaction().map_err(sql("starting a registry update"))?;
+        let (version, area) = match update {
+            RegistryUpdate::Full { version, area, cameras, .. } => {
+                tx.execute("DELETE FROM cameras", []).map_err(sql("clearing the registry"))?;
+                insert_cameras(&tx, &path, cameras)?;
+                (version, area)
+            }
+            RegistryUpdate::Delta { to, area, upserts, deletions, .. } => {
+                for id in &deletions {
+                    tx.execute("DELETE FROM cameras WHERE id = ?1", [&id.0]).map_err(sql("deleting a camera"))?;
+                }
+                for id in upserts.iter().map(|c| &c.id.0) {
+                    tx.execute("DELETE FROM cameras WHERE id = ?1", [id]).map_err(sql("replacing a camera"))?;
+                }
+                insert_cameras(&tx, &path, upserts)?;
+                (to, area)
+            }
+        };
+        tx.execute(
+            "INSERT INTO registry_meta (id, version, fetched_at, source, area) VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, fetched_at = excluded.fetched_at,
+             source = excluded.source, area = excluded.area",
+            params![version as i64, ts(fetched_at), source, serde_json::to_string(&area).expect("an area serialises")],
+        )
+        .map_err(sql("recording the registry version"))?;
+        tx.commit().map_err(sql("committing the registry update"))?;
+        Ok(version)
+    }
+
     /// The cached registry's origin, if a registry was ever stored.
     pub fn registry_info(&self) -> Result<Option<RegistryInfo>, StoreError> {
         let row = self
             .conn
             .query_row(
-                "SELECT version, fetched_at, source, (SELECT count(*) FROM cameras) FROM registry_meta WHERE id = 1",
+                "SELECT version, fetched_at, source, (SELECT count(*) FROM cameras), area FROM registry_meta WHERE id = 1",
                 [],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                },
             )
             .optional()
             .map_err(self.sqlite("reading the registry version"))?;
-        row.map(|(version, fetched_at, source, n)| {
+        row.map(|(version, fetched_at, source, n, area)| {
             Ok(RegistryInfo {
                 version: version as u64,
                 fetched_at: parse_ts(&fetched_at).map_err(|m| self.corrupt("registry_meta", "1", m))?,
                 source,
                 cameras: n as u64,
+                area: area
+                    .map(|a| {
+                        serde_json::from_str(&a).map_err(|e| self.corrupt("registry_meta", "1", format!("area: {e}")))
+                    })
+                    .transpose()?,
             })
         })
         .transpose()

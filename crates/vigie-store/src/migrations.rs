@@ -34,6 +34,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         note TEXT
      );
      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 3: the area the cached registry covers (JSON), for registry deltas.
+    "ALTER TABLE registry_meta ADD COLUMN area TEXT;",
 ];
 
 /// The schema version this build writes.

@@ -186,3 +186,37 @@ fn private_cameras_wait_for_moderation_and_show_on_the_map() {
     );
     assert_eq!(store.index().unwrap().len(), 10, "a merged camera is the registry's now");
 }
+
+#[test]
+fn registry_updates_apply_in_order_or_not_at_all() {
+    use vigie_core::sync::{build_update, Area, VersionedRow};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("vigie.sqlite3")).unwrap();
+    let area = Area::new(43.0, 7.0, 44.0, 8.0).unwrap();
+    let row = |c: Camera, version: u64| VersionedRow { id: c.id.clone(), version, camera: Some(c) };
+    let v1: Vec<VersionedRow> = cameras("c", 5).map(|c| row(c, 1)).collect();
+    store.apply_update(build_update(v1.clone(), None, 1, area), t(8), "platform").unwrap();
+    let info = store.registry_info().unwrap().unwrap();
+    assert_eq!((info.version, info.cameras, info.area), (1, 5, Some(area)));
+
+    // Version 2 changes c-0000001 and deletes c-0000002; version 3 adds c-0000009.
+    let mut changed = cameras("c", 2).nth(1).unwrap();
+    changed.retention_days = Some(7);
+    let gone = VersionedRow { id: vigie_core::CameraId("c-0000002".into()), version: 2, camera: None };
+    let added = row(cameras("c", 10).nth(9).unwrap(), 3);
+    let rows = vec![row(changed.clone(), 2), gone, added];
+    // A delta from version 2 does not apply to a store at version 1: refused, nothing changed.
+    let early = build_update(rows.clone(), Some(2), 3, area);
+    assert!(matches!(store.apply_update(early, t(9), "platform"), Err(StoreError::Sync { .. })));
+    assert_eq!(store.registry_info().unwrap().unwrap().version, 1);
+    // From version 1 it applies.
+    assert_eq!(store.apply_update(build_update(rows, Some(1), 3, area), t(9), "platform").unwrap(), 3);
+    let ids: Vec<String> = store.registry().unwrap().into_iter().map(|c| c.id.0).collect();
+    assert_eq!(ids, ["c-0000000", "c-0000001", "c-0000003", "c-0000004", "c-0000009"]);
+    assert_eq!(store.registry().unwrap()[1].retention_days, Some(7));
+    // A registry replaced from a file has no area: a later delta for the area is refused.
+    store.replace_registry(4, t(10), "file.geojson", cameras("f", 2)).unwrap();
+    assert_eq!(store.registry_info().unwrap().unwrap().area, None);
+    let later = build_update(Vec::new(), Some(4), 5, area);
+    assert!(matches!(store.apply_update(later, t(11), "platform"), Err(StoreError::Sync { .. })));
+}

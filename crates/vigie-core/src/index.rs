@@ -277,6 +277,11 @@ impl CameraIndex {
         &self.cameras
     }
 
+    /// The farthest any placement may see, metres: beyond it, no camera saw anything.
+    pub fn max_reach_m(&self) -> f64 {
+        self.max_reach_m
+    }
+
     /// Number of cameras.
     pub fn len(&self) -> usize {
         self.cameras.len()

@@ -17,6 +17,7 @@
 //! - [`coverage`]: whether a camera's field of view reaches a point or a route segment.
 //! - [`index`]: [`CameraIndex`], the spatial index and its queries.
 //! - [`retention`]: when footage of a moment is erased and how urgent that is.
+//! - [`around`]: the "Autour de moi" list (distance, direction, could see, retention).
 //! - [`import`]: GeoJSON, OSM (Overpass JSON) and CSV importers with their reports.
 //! - [`sync`]: the registry sync protocol (areas, full packages, deltas, replicas).
 //! - [`auth`]: what devices sign to enrol and log in, and its verification.
@@ -27,6 +28,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod around;
 pub mod audit;
 pub mod auth;
 pub mod camera;

@@ -119,7 +119,12 @@ proptest! {
             .collect();
         want.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         let want: Vec<(String, _)> = want.into_iter().map(|(_, id, v)| (id, v)).collect();
-        prop_assert_eq!(got, want);
+        prop_assert_eq!(&got, &want);
+        // The "pouvaient voir ce point" list says the same.
+        let q = vigie_core::around::AroundQuery { point: p, at, now: at, radius_m: index.max_reach_m(), limit: usize::MAX, only_seeing: true };
+        let listed: Vec<(String, _)> =
+            vigie_core::around::around(&index, &q).iter().map(|r| (r.camera.id.0.clone(), r.visibility.unwrap())).collect();
+        prop_assert_eq!(listed, want);
     }
 
 }

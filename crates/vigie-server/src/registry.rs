@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+use vigie_core::around::{around, AroundEntry, AroundQuery};
 use vigie_core::import::{self, ImportOptions, ImportReport};
-use vigie_core::retention::{self, Urgency};
+use vigie_core::retention::Urgency;
 use vigie_core::{CameraIndex, LatLon, Timestamp, Visibility};
 
 use crate::db::{Db, DbError, ImportSummary};
@@ -70,33 +71,27 @@ pub struct CameraHit {
     pub retention_known: bool,
 }
 
-fn hit(
-    c: &vigie_core::Camera,
-    p: LatLon,
-    pos: LatLon,
-    distance_m: f64,
-    visibility: Option<Visibility>,
-    at: Timestamp,
-    now: Timestamp,
-) -> CameraHit {
-    let r = retention::retention(c, at, now);
-    CameraHit {
-        id: c.id.0.clone(),
-        label: c.label.clone(),
-        holder: c.holder.as_ref().map(|h| h.name.clone()),
-        lat: pos.lat(),
-        lon: pos.lon(),
-        distance_m: (distance_m * 10.0).round() / 10.0,
-        bearing_deg: vigie_core::geo::bearing_deg(p, pos).round(),
-        visibility,
-        erased_at: r.erased_at,
-        remaining_hours: (r.remaining.num_minutes() as f64 / 60.0 * 10.0).round() / 10.0,
-        urgency: r.urgency,
-        retention_known: r.known,
+impl From<AroundEntry<'_>> for CameraHit {
+    fn from(r: AroundEntry<'_>) -> CameraHit {
+        CameraHit {
+            id: r.camera.id.0.clone(),
+            label: r.camera.label.clone(),
+            holder: r.camera.holder.as_ref().map(|h| h.name.clone()),
+            lat: r.position.lat(),
+            lon: r.position.lon(),
+            distance_m: (r.distance_m * 10.0).round() / 10.0,
+            bearing_deg: r.bearing_deg.round(),
+            visibility: r.visibility,
+            erased_at: r.retention.erased_at,
+            remaining_hours: (r.retention.remaining.num_minutes() as f64 / 60.0 * 10.0).round() / 10.0,
+            urgency: r.retention.urgency,
+            retention_known: r.retention.known,
+        }
     }
 }
 
-/// Cameras within `radius_m` of `p` (their placement at `at`), nearest first, at most `limit`.
+/// Cameras within `radius_m` of `p` (their placement at `at`), nearest first, at most
+/// `limit`, each saying whether it could have seen `p` then.
 pub fn near(
     index: &CameraIndex,
     p: LatLon,
@@ -105,22 +100,15 @@ pub fn near(
     at: Timestamp,
     now: Timestamp,
 ) -> Vec<CameraHit> {
-    index
-        .within(p, radius_m, at)
-        .into_iter()
-        .take(limit)
-        .map(|n| hit(n.camera, p, n.position, n.distance_m, None, at, now))
-        .collect()
+    let q = AroundQuery { point: p, at, now, radius_m, limit, only_seeing: false };
+    around(index, &q).into_iter().map(CameraHit::from).collect()
 }
 
 /// Cameras that could have seen `p` at `at`, nearest first, with the erasure time of
 /// their footage of `at`.
 pub fn seeing(index: &CameraIndex, p: LatLon, at: Timestamp, now: Timestamp) -> Vec<CameraHit> {
-    index
-        .seeing(p, at)
-        .into_iter()
-        .map(|s| hit(s.camera, p, s.position, s.distance_m, Some(s.visibility), at, now))
-        .collect()
+    let q = AroundQuery { point: p, at, now, radius_m: index.max_reach_m(), limit: usize::MAX, only_seeing: true };
+    around(index, &q).into_iter().map(CameraHit::from).collect()
 }
 
 /// Options of an import from the CLI: the file name as provenance, holder and retention

@@ -9,7 +9,7 @@ use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
 use vigie_core::sync::{Area, RegistryUpdate};
 use vigie_core::{auth, Camera};
-use vigie_store::Store;
+use vigie_store::{PrivateState, Store};
 
 /// What went wrong talking to the platform.
 #[derive(Debug, thiserror::Error)]
@@ -154,4 +154,67 @@ impl Client {
     pub async fn submit_camera(&self, camera: &Camera) -> Result<serde_json::Value, ClientError> {
         self.send(self.http.post(format!("{}/v1/private-cameras", self.base)).json(camera)).await
     }
+
+    /// Sends the store's pending private cameras, then brings back the moderators'
+    /// decisions (accepted, merged into a known camera, refused with a note). A camera is
+    /// marked submitted only once the platform has it, so a lost connection only means a
+    /// resend, which the platform treats as the same submission.
+    pub async fn sync_private_cameras(&self, store: &mut Store) -> Result<PrivateSync, ClientError> {
+        let mut out = PrivateSync::default();
+        let now = chrono::Utc::now;
+        for p in store.private_cameras()? {
+            if p.state == PrivateState::Pending {
+                match self.submit_camera(&p.camera).await {
+                    Ok(_) => {
+                        store.set_private_state(&p.camera.id.0, PrivateState::Submitted, None, now())?;
+                        out.submitted += 1;
+                    }
+                    // The platform will never take this one as it is: say why, and go on
+                    // with the others rather than block them behind it.
+                    Err(ClientError::Refused { status: 400 | 409, message, .. }) => {
+                        store.set_private_state(&p.camera.id.0, PrivateState::Refused, Some(&message), now())?;
+                        out.decided += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let decided: Vec<serde_json::Value> =
+            self.send(self.http.get(format!("{}/v1/private-cameras", self.base))).await?;
+        let mine = store.private_cameras()?;
+        for d in decided {
+            let (Some(id), Some(state)) = (d["id"].as_str(), d["state"].as_str()) else {
+                return Err(ClientError::Protocol("a submission without id or state".into()));
+            };
+            let state = match state {
+                "accepted" => PrivateState::Accepted,
+                "merged" => PrivateState::Merged,
+                "refused" => PrivateState::Refused,
+                _ => continue,
+            };
+            let note = d["note"].as_str();
+            if mine.iter().any(|m| m.camera.id.0 == id && (m.state != state || m.note.as_deref() != note)) {
+                store.set_private_state(id, state, note, now())?;
+                out.decided += 1;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What a private-camera sync did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrivateSync {
+    /// Cameras sent now.
+    pub submitted: usize,
+    /// Moderation decisions brought back.
+    pub decided: usize,
+}
+
+/// A fresh id for a private camera added on the device `device_id`: in that device's
+/// namespace on the platform (`dev<id>:`), 64 random bits, so it never collides offline.
+pub fn new_private_camera_id(device_id: i64) -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("the operating system provides randomness");
+    format!("dev{device_id}:{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
 }

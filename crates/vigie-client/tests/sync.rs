@@ -85,6 +85,48 @@ async fn enrol_sync_and_keep_working_offline() {
     platform.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(store.registry().unwrap(), platform, "the device holds exactly the platform's registry");
 
+    // A private camera added offline reaches moderation, and the decision comes back.
+    let shop =
+        vigie_core::LocalFrame::new(vigie_core::LatLon::new(43.7310, 7.4200).unwrap()).unproject(0.0, 0.0).unwrap();
+    let mut cam = vigie_core::Camera::fixed_at(
+        vigie_client::new_private_camera_id(device),
+        shop,
+        vec![vigie_core::View { azimuth_deg: 120.0, fov_deg: 80.0, range_m: 20.0 }],
+    );
+    cam.kind = vigie_core::CameraKind::Private;
+    store.add_private_camera(&cam, chrono::Utc::now()).unwrap();
+    let s = client.sync_private_cameras(&mut store).await.unwrap();
+    assert_eq!((s.submitted, s.decided), (1, 0));
+    assert_eq!(store.private_cameras().unwrap()[0].state, vigie_store::PrivateState::Submitted);
+    assert_eq!(
+        client.sync_private_cameras(&mut store).await.unwrap(),
+        vigie_client::PrivateSync::default(),
+        "nothing twice"
+    );
+    assert_eq!(db.pending_submissions().unwrap().len(), 1);
+    db.decide_submission(
+        &cam.id.0,
+        "refused",
+        None,
+        "ADM",
+        Some("Caméra intérieure"),
+        console.entry("x", serde_json::json!({})),
+    )
+    .unwrap();
+    assert_eq!(client.sync_private_cameras(&mut store).await.unwrap().decided, 1);
+    let mine = &store.private_cameras().unwrap()[0];
+    assert_eq!((mine.state, mine.note.as_deref()), (vigie_store::PrivateState::Refused, Some("Caméra intérieure")));
+
+    // A camera the platform cannot take (a public one) is marked refused with the reason,
+    // and does not block the others.
+    let mut public = vigie_core::Camera::fixed_at(vigie_client::new_private_camera_id(device), shop, vec![]);
+    public.kind = vigie_core::CameraKind::Public;
+    store.add_private_camera(&public, chrono::Utc::now()).unwrap();
+    assert_eq!(client.sync_private_cameras(&mut store).await.unwrap().decided, 1);
+    let refused = store.private_cameras().unwrap().into_iter().find(|p| p.camera.id == public.id).unwrap();
+    assert_eq!(refused.state, vigie_store::PrivateState::Refused);
+    assert!(refused.note.unwrap().contains("private"));
+
     // The platform goes away: syncing says so and changes nothing; the store answers.
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();

@@ -24,6 +24,7 @@
 //! - [`audit`]: the hash-chained audit log's entries and their verification.
 //! - [`position`]: fixes from every source and the rule that refuses a bad one.
 //! - [`moderation`]: recognising a submitted private camera already known, and merging.
+//! - [`requisition`]: the legal bases and what blocks or warns before signing.
 //! - [`document`]: signed documents (requisitions), their canonical bytes, statuses.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -39,6 +40,7 @@ pub mod import;
 pub mod index;
 pub mod moderation;
 pub mod position;
+pub mod requisition;
 pub mod retention;
 pub mod sync;
 

@@ -165,6 +165,34 @@ impl Problem {
     }
 }
 
+/// The window suggested for an incident at `incident`: from `before` earlier to `after`
+/// later (the app proposes 30 minutes either side; the officer adjusts).
+pub fn suggested_window(incident: Timestamp, before: chrono::Duration, after: chrono::Duration) -> Window {
+    Window { from: incident - before, to: incident + after }
+}
+
+/// The cameras grouped by holder, one group per future document, in the order the
+/// cameras came (nearest first, as "Autour de moi" lists them). Cameras whose holder is
+/// unknown form one last group with `None`: nobody can be requisitioned for them until the
+/// holder is found.
+pub fn group_by_holder<'a>(cameras: &[&'a Camera]) -> Vec<(Option<&'a Holder>, Vec<&'a Camera>)> {
+    let mut groups: Vec<(Option<&'a Holder>, Vec<&'a Camera>)> = Vec::new();
+    let mut unknown = Vec::new();
+    for c in cameras {
+        match &c.holder {
+            Some(h) => match groups.iter_mut().find(|(g, _)| g.is_some_and(|g| g.name == h.name)) {
+                Some((_, v)) => v.push(c),
+                None => groups.push((Some(h), vec![c])),
+            },
+            None => unknown.push(*c),
+        }
+    }
+    if !unknown.is_empty() {
+        groups.push((None, unknown));
+    }
+    groups
+}
+
 /// Every problem of `draft` at `now`, blocking ones first.
 pub fn check(draft: &Draft<'_>, now: Timestamp) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -225,6 +253,29 @@ pub fn check(draft: &Draft<'_>, now: Timestamp) -> Vec<Problem> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_document_per_holder_in_the_order_listed() {
+        let near = camera("a", "Ville de Grenoble", Some(7));
+        let shop = camera("b", "Tabac du Port", None);
+        let far = camera("c", "Ville de Grenoble", Some(7));
+        let mut nobody = camera("d", "x", None);
+        nobody.holder = None;
+        let groups = group_by_holder(&[&near, &nobody, &shop, &far]);
+        let summary: Vec<(Option<&str>, Vec<&str>)> = groups
+            .iter()
+            .map(|(h, cs)| (h.map(|h| h.name.as_str()), cs.iter().map(|c| c.id.0.as_str()).collect()))
+            .collect();
+        assert_eq!(
+            summary,
+            [(Some("Ville de Grenoble"), vec!["a", "c"]), (Some("Tabac du Port"), vec!["b"]), (None, vec!["d"])]
+        );
+        let w = suggested_window(t(20, 22), chrono::Duration::minutes(30), chrono::Duration::minutes(30));
+        assert_eq!(
+            (w.from, w.to),
+            (t(20, 22) - chrono::Duration::minutes(30), t(20, 22) + chrono::Duration::minutes(30))
+        );
+    }
+
     use super::*;
     use crate::geo::LatLon;
     use chrono::TimeZone;

@@ -20,15 +20,27 @@ pub const GENESIS: [u8; 32] = [0; 32];
 pub struct AuditEntry {
     /// Position in the log, from 1, without gaps.
     pub seq: u64,
+    /// What happened, who, when.
+    pub event: NewAuditEntry,
+    /// Hash of the previous entry ([`GENESIS`] for the first).
+    pub prev_hash: [u8; 32],
+    /// Hash of this entry.
+    pub hash: [u8; 32],
+}
+
+/// An event to log: what the log records of it, before the log assigns `seq` and the
+/// hashes ([`NewAuditEntry::seal`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NewAuditEntry {
     /// When it happened (UTC).
     pub at: Timestamp,
-    /// Who: a user's RIO, `console` for the administration CLI, or `device:<id>`.
+    /// Who: a user's RIO, `console:<user>` for the administration CLI, or `device:<id>`.
     pub actor: String,
     /// The actor's role then.
     pub role: Option<String>,
     /// The actor's unit then.
     pub unit: Option<String>,
-    /// What: `registry.read`, `registry.import`, `device.approve`, `requisition.receive`…
+    /// What: `registry.read`, `registry.import`, `device.approved`, `requisition.receive`…
     pub action: String,
     /// Details (the area read, the camera, the document id…), as compact JSON text.
     pub detail: String,
@@ -36,50 +48,13 @@ pub struct AuditEntry {
     pub motif: Option<String>,
     /// The procedure number, when known.
     pub procedure: Option<String>,
-    /// Hash of the previous entry ([`GENESIS`] for the first).
-    pub prev_hash: [u8; 32],
-    /// Hash of this entry.
-    pub hash: [u8; 32],
-}
-
-/// An entry about to be appended (the log assigns `seq` and the hashes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAuditEntry {
-    /// When it happened.
-    pub at: Timestamp,
-    /// Who.
-    pub actor: String,
-    /// Role.
-    pub role: Option<String>,
-    /// Unit.
-    pub unit: Option<String>,
-    /// What.
-    pub action: String,
-    /// Details, JSON text.
-    pub detail: String,
-    /// Motif.
-    pub motif: Option<String>,
-    /// Procedure number.
-    pub procedure: Option<String>,
 }
 
 impl NewAuditEntry {
     /// The entry sealed after `prev` (`None` for the first entry of the log).
     pub fn seal(self, prev: Option<AuditHead>) -> AuditEntry {
         let (seq, prev_hash) = prev.map_or((1, GENESIS), |(s, h)| (s + 1, h));
-        let mut e = AuditEntry {
-            seq,
-            at: self.at,
-            actor: self.actor,
-            role: self.role,
-            unit: self.unit,
-            action: self.action,
-            detail: self.detail,
-            motif: self.motif,
-            procedure: self.procedure,
-            prev_hash,
-            hash: [0; 32],
-        };
+        let mut e = AuditEntry { seq, event: self, prev_hash, hash: [0; 32] };
         e.hash = e.compute_hash();
         e
     }
@@ -90,19 +65,20 @@ impl AuditEntry {
     /// (absent fields as length `u32::MAX`), the time as RFC 3339 UTC with nanoseconds,
     /// then the previous hash.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128 + self.detail.len());
+        let ev = &self.event;
+        let mut out = Vec::with_capacity(128 + ev.detail.len());
         out.extend_from_slice(b"vigie-audit-v1\0");
         out.extend_from_slice(&self.seq.to_be_bytes());
-        let at = self.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        let at = ev.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         for field in [
             Some(at.as_str()),
-            Some(self.actor.as_str()),
-            self.role.as_deref(),
-            self.unit.as_deref(),
-            Some(self.action.as_str()),
-            Some(self.detail.as_str()),
-            self.motif.as_deref(),
-            self.procedure.as_deref(),
+            Some(ev.actor.as_str()),
+            ev.role.as_deref(),
+            ev.unit.as_deref(),
+            Some(ev.action.as_str()),
+            Some(ev.detail.as_str()),
+            ev.motif.as_deref(),
+            ev.procedure.as_deref(),
         ] {
             match field {
                 Some(s) => {
@@ -221,7 +197,7 @@ mod tests {
         let l = log(6);
         let h = head(&l);
         let mut changed = l.clone();
-        changed[2].detail = "{\"n\":99}".into();
+        changed[2].event.detail = "{\"n\":99}".into();
         assert_eq!(verify_chain(&changed, h), Err(ChainError::Altered { seq: 3 }));
 
         let mut deleted = l.clone();
@@ -237,7 +213,7 @@ mod tests {
 
         // Rewriting an entry and re-hashing it still breaks the next link.
         let mut rehashed = l.clone();
-        rehashed[2].actor = "someone-else".into();
+        rehashed[2].event.actor = "someone-else".into();
         rehashed[2].hash = rehashed[2].compute_hash();
         assert_eq!(verify_chain(&rehashed, h), Err(ChainError::Broken { seq: 4, after: 3 }));
     }

@@ -581,10 +581,11 @@ async fn audit_index(
             .filter(|e| e.seq > q.after.unwrap_or(0))
             .take(q.limit.unwrap_or(200).min(1000))
             .map(|e| {
+                let ev = &e.event;
                 serde_json::json!({
-                    "seq": e.seq, "at": e.at, "actor": e.actor, "role": e.role, "unit": e.unit, "action": e.action,
-                    "detail": serde_json::from_str::<serde_json::Value>(&e.detail).unwrap_or(serde_json::Value::String(e.detail.clone())),
-                    "motif": e.motif, "procedure": e.procedure, "hash": hex(&e.hash),
+                    "seq": e.seq, "at": ev.at, "actor": ev.actor, "role": ev.role, "unit": ev.unit, "action": ev.action,
+                    "detail": serde_json::from_str::<serde_json::Value>(&ev.detail).unwrap_or(serde_json::Value::String(ev.detail.clone())),
+                    "motif": ev.motif, "procedure": ev.procedure, "hash": hex(&e.hash),
                 })
             })
             .collect();

@@ -1,9 +1,17 @@
 //! The commands the UI calls (`invoke` from src-ui). Each one only extracts its
-//! arguments, calls into the domain (later) and maps the error.
+//! arguments, reads the clock and calls [`Service`]; errors are `vigie_view::AppError`
+//! (`{code, message}`).
 
 use std::io::Write;
+use std::sync::Arc;
 
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Emitter, Runtime, State};
+use vigie_view::{
+    Account, AppError, AreaView, Around, AroundRequest, CameraCard, NewPrivateCamera, Overview, PositionView,
+    SyncReport,
+};
+
+use crate::service::{parse_time, Service};
 
 /// Smoke mode (`VIGIE_SMOKE=1`): the end-to-end test starts the real app, waits for the
 /// `VIGIE_UI_READY <text>` line on stdout, and expects the app to exit with code 0.
@@ -35,6 +43,102 @@ pub fn ui_ready<R: Runtime>(app: AppHandle<R>, smoke: State<'_, Smoke>, text: St
     } else {
         eprintln!("vigie: UI ready: {text}");
     }
+}
+
+type Svc<'a> = State<'a, Arc<Service>>;
+
+fn now() -> vigie_core::Timestamp {
+    chrono::Utc::now()
+}
+
+/// Header and banners: account, link with the platform, age of the offline data.
+#[tauri::command]
+pub async fn overview(svc: Svc<'_>) -> Result<Overview, AppError> {
+    svc.overview(now()).await
+}
+
+/// Where the officer is, or why that is not known.
+#[tauri::command]
+pub fn position(svc: Svc<'_>) -> PositionView {
+    svc.position(now())
+}
+
+/// Places the manual pin at `[lon, lat]`, or removes it (`null`).
+#[tauri::command]
+pub fn set_pin(svc: Svc<'_>, pin: Option<[f64; 2]>) -> Result<(), AppError> {
+    svc.set_pin(pin)
+}
+
+/// A reading of the phone's location service, as the geolocation plugin gave it.
+#[tauri::command]
+pub fn report_device_fix(svc: Svc<'_>, lat: f64, lon: f64, accuracy_m: Option<f64>, timestamp_ms: Option<i64>) {
+    let at = timestamp_ms.and_then(chrono::DateTime::from_timestamp_millis).unwrap_or_else(now);
+    svc.report_device_fix(lat, lon, accuracy_m, at)
+}
+
+/// The cameras and fields of view for the map, as GeoJSON, at the incident time.
+#[tauri::command(async)]
+pub fn map_data(svc: Svc<'_>, at: Option<String>) -> Result<serde_json::Value, AppError> {
+    let now = now();
+    svc.map_data(parse_time(at.as_deref(), now)?, now)
+}
+
+/// One camera's card at the incident time.
+#[tauri::command(async)]
+pub fn camera(svc: Svc<'_>, id: String, at: Option<String>) -> Result<CameraCard, AppError> {
+    let now = now();
+    svc.camera(&id, parse_time(at.as_deref(), now)?, now)
+}
+
+/// "Autour de moi".
+#[tauri::command(async)]
+pub fn around(svc: Svc<'_>, request: AroundRequest) -> Result<Around, AppError> {
+    svc.around(&request, now())
+}
+
+/// Saves a private camera on the device.
+#[tauri::command(async)]
+pub fn add_private_camera(svc: Svc<'_>, camera: NewPrivateCamera) -> Result<CameraCard, AppError> {
+    svc.add_private_camera(&camera, now())
+}
+
+/// Asks the platform to enrol this device.
+#[tauri::command]
+pub async fn enrol(svc: Svc<'_>, server: String, rio: String, device_name: String) -> Result<Account, AppError> {
+    svc.enrol(&server, &rio, &device_name).await
+}
+
+/// Syncs now.
+#[tauri::command]
+pub async fn sync(svc: Svc<'_>) -> Result<SyncReport, AppError> {
+    svc.sync().await
+}
+
+/// The offline areas, on the platform and on the device.
+#[tauri::command]
+pub async fn areas(svc: Svc<'_>) -> Result<Vec<AreaView>, AppError> {
+    svc.areas().await
+}
+
+/// Downloads or resumes an area; progress comes as `area-progress` events.
+#[tauri::command]
+pub async fn download_area<R: Runtime>(app: AppHandle<R>, svc: Svc<'_>, id: String) -> Result<(), AppError> {
+    svc.download_area(&id, |p| {
+        let _ = app.emit("area-progress", p);
+    })
+    .await
+}
+
+/// Pauses a running download (it resumes where it stopped).
+#[tauri::command]
+pub fn pause_download(svc: Svc<'_>, id: String) {
+    svc.pause_download(&id)
+}
+
+/// Removes an area from the device.
+#[tauri::command]
+pub async fn delete_area(svc: Svc<'_>, id: String) -> Result<(), AppError> {
+    svc.delete_area(&id).await
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 //! Helpers for Vigie's end-to-end tests: start a program under Xvfb, read its stdout with
-//! a deadline, and never leave a process behind.
+//! a deadline, and never leave a process behind; drive the real window over WebDriver
+//! ([`webdriver`]); replay positions through gpsd ([`nmea`]).
+
+pub mod nmea;
+pub mod webdriver;
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;

@@ -1,7 +1,9 @@
 //! `cargo xtask run`: the main job. Starts the platform (`vigie-server` over a SQLite file
 //! in `target/demo`, seeded once from `../shared/data`: the Monaco OSM cameras, the Paris
-//! Préfecture de police plan, a demo unit and its users), then the app; stopping the app
-//! stops the platform.
+//! Préfecture de police plan, a demo unit and its users, and the Monaco basemap built from
+//! the OSM extract), then the app, which enrols as the demo officer (DEMO-001); the
+//! demo approves it as an administrator would, and the app downloads the Monaco area and
+//! opens on it. Stopping the app stops the platform.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -28,19 +30,31 @@ On a headless machine, run it inside a virtual X server:
     let platform = Platform::start()?;
     let bin = build_app()?;
     eprintln!("app: {} (platform at {})", bin.display(), platform.url);
-    let status = Command::new(&bin)
+    let app_data = crate::target_dir().join("demo/app");
+    let mut app = Command::new(&bin)
         .current_dir(crate::root())
-        .status()
+        .env("VIGIE_DATA_DIR", &app_data)
+        .env("VIGIE_ENROL", format!("{},DEMO-001,{DEMO_DEVICE}", platform.url))
+        .env("VIGIE_AUTO_AREA", "monaco")
+        .env("VIGIE_SYNC_INTERVAL_S", "5")
+        .spawn()
         .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", bin.display()))?;
+    platform.approve_demo_device(&mut app);
+    let status = app.wait()?;
     drop(platform);
     anyhow::ensure!(status.success(), "the app exited with {status}");
     Ok(())
 }
 
+/// The name the demo app enrols under.
+const DEMO_DEVICE: &str = "Démo Vigie (cargo xtask run)";
+
 /// The demo platform, stopped (SIGINT, then SIGKILL) when dropped.
 struct Platform {
     child: std::process::Child,
     url: String,
+    server: PathBuf,
+    database_url: String,
 }
 
 const DEMO_LISTEN: &str = "127.0.0.1:8787";
@@ -66,13 +80,23 @@ impl Platform {
             std::net::TcpListener::bind(DEMO_LISTEN).is_ok(),
             "{DEMO_LISTEN} is taken: stop what listens there (another `cargo xtask run`?)"
         );
+        let basemap = demo.join("basemap");
+        let osm = crate::root().join("../shared/data/osm/monaco-2025-02-11.osm.pbf");
+        if !basemap.join("monaco.pmtiles").is_file() {
+            if osm.is_file() {
+                crate::tiles::build_area(&osm, &basemap, "monaco")?;
+            } else {
+                eprintln!("../shared/data is absent ({}): the demo platform offers no basemap", osm.display());
+            }
+        }
         let child = Command::new(&server)
             .arg("serve")
             .env("VIGIE_DATABASE_URL", &database_url)
             .env("VIGIE_LISTEN", DEMO_LISTEN)
+            .env("VIGIE_BASEMAP_DIR", &basemap)
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", server.display()))?;
-        let platform = Platform { child, url: format!("http://{DEMO_LISTEN}") };
+        let platform = Platform { child, url: format!("http://{DEMO_LISTEN}"), server, database_url };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         while std::net::TcpStream::connect(DEMO_LISTEN).is_err() {
             anyhow::ensure!(
@@ -83,6 +107,43 @@ impl Platform {
         }
         eprintln!("platform: {} (database {})", platform.url, demo.join("platform.sqlite3").display());
         Ok(platform)
+    }
+}
+
+impl Platform {
+    /// Approves the demo app's enrolment as an administrator would (`vigie-server device
+    /// approve`), once it appears; gives up after a minute or when the app exits.
+    fn approve_demo_device(&self, app: &mut std::process::Child) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline && matches!(app.try_wait(), Ok(None)) {
+            let out = Command::new(&self.server)
+                .args(["device", "list"])
+                .env("VIGIE_DATABASE_URL", &self.database_url)
+                .env("VIGIE_LOG", "warn")
+                .output();
+            let Ok(out) = out else { return };
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mine: Vec<(String, bool)> = text
+                .lines()
+                .filter(|l| l.contains(DEMO_DEVICE))
+                .filter_map(|l| {
+                    let mut w = l.split_whitespace();
+                    Some((w.next()?.to_string(), w.next()? == "pending"))
+                })
+                .collect();
+            if mine.iter().any(|(_, pending)| !pending) {
+                return;
+            }
+            if let Some((id, _)) = mine.first() {
+                eprintln!("demo: approving the app's device {id} as the administrator DEMO-900 would");
+                let _ = Command::new(&self.server)
+                    .args(["device", "approve", id])
+                    .env("VIGIE_DATABASE_URL", &self.database_url)
+                    .status();
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
     }
 }
 

@@ -5,10 +5,13 @@
 
 mod app;
 mod bench;
+#[cfg(test)]
+mod mobile_check;
 mod setup;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod tiles;
 mod ui;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ Tasks:
   ui [--fallback] build the Leptos UI to wasm into src-ui/dist
                   (--fallback forces Debian's rustc-web + build-std route)
   bench           run the benchmarks, print figures, compare with the last run
+  tiles OSM.pbf   the offline basemap: target/basemap/NAME.pmtiles + glyphs/ [--out DIR] [--name NAME] [--minzoom N] [--maxzoom N]
 ";
 
 fn main() {
@@ -43,6 +47,7 @@ fn run() -> anyhow::Result<()> {
         "run" => app::run(rest),
         "ui" => ui::build(&ui::Options::from_args(rest)?).map(|_| ()),
         "bench" => bench::run(rest),
+        "tiles" => tiles::run(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

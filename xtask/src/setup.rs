@@ -29,6 +29,9 @@ pub const APT_PACKAGES: &[&str] = &[
     // gpsd and gpsfake: the car GNSS source is tested against a real gpsd.
     "gpsd",
     "gpsd-clients",
+    // npm installs MapLibre GL JS and binaryen from the npm registry (bundled, never a CDN).
+    "nodejs",
+    "npm",
 ];
 
 /// Installs the missing Debian packages among `pkgs`.

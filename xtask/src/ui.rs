@@ -54,8 +54,16 @@ pub fn build(opts: &Options) -> anyhow::Result<PathBuf> {
         }
     };
     let dist = crate::root().join("src-ui/dist");
+    npm_ci()?;
     bindgen(&wasm, &dist)?;
     copy_if_changed(&crate::root().join("src-ui/index.html"), &dist.join("index.html"))?;
+    let maplibre = crate::root().join("src-ui/node_modules/maplibre-gl");
+    std::fs::create_dir_all(dist.join("maplibre"))?;
+    for f in ["dist/maplibre-gl.js", "dist/maplibre-gl.css", "LICENSE.txt"] {
+        let from = maplibre.join(f);
+        copy_if_changed(&from, &dist.join("maplibre").join(from.file_name().unwrap()))?;
+    }
+    glyphs(&dist.join("glyphs"))?;
     eprintln!("UI built into {}", dist.display());
     Ok(dist)
 }
@@ -107,6 +115,38 @@ fn build_route_b() -> anyhow::Result<PathBuf> {
     Ok(target_dir.join(TARGET).join("release/vigie-ui.wasm"))
 }
 
+/// `npm ci` in src-ui when node_modules does not match package-lock.json (MapLibre GL JS,
+/// binaryen). The npm registry is reachable at build time; nothing is fetched at run time.
+fn npm_ci() -> anyhow::Result<()> {
+    let ui = crate::root().join("src-ui");
+    let lock = std::fs::read(ui.join("package-lock.json")).context("reading src-ui/package-lock.json")?;
+    // npm writes its own copy of the lock file into node_modules after an install.
+    let installed = std::fs::read_to_string(ui.join("node_modules/.vigie-lock")).unwrap_or_default();
+    let want = format!("{:x}", fnv(&lock));
+    if installed == want && ui.join("node_modules/maplibre-gl/dist/maplibre-gl.js").is_file() {
+        return Ok(());
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        crate::setup::apt(&["nodejs", "npm"])?;
+    }
+    crate::run_cmd(Command::new("npm").current_dir(&ui).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))?;
+    std::fs::write(ui.join("node_modules/.vigie-lock"), want)?;
+    Ok(())
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+}
+
+/// The map's label glyphs (SDF PBFs) from Debian's DejaVu fonts, made by vigie-tiles;
+/// skipped when already there.
+fn glyphs(out: &Path) -> anyhow::Result<()> {
+    if out.join("DejaVu Sans Book/0-255.pbf").is_file() {
+        return Ok(());
+    }
+    crate::tiles::glyphs(out)
+}
+
 /// Generates the JS glue and the final wasm into `dist` with the wasm-bindgen CLI, at
 /// exactly the version in Cargo.lock (installed once, without `--locked`: its own lock
 /// file wants a crate version the index lacks). Skipped when `dist` is newer than `wasm`.
@@ -129,6 +169,18 @@ fn bindgen(wasm: &Path, dist: &Path) -> anyhow::Result<()> {
             .args(["--target", "web", "--no-typescript", "--out-name", OUT_NAME, "--out-dir"])
             .arg(dist)
             .arg(wasm),
+    )?;
+    // Size matters on a phone over a weak network: binaryen's wasm-opt from npm (Debian's
+    // binaryen 108 produces a module that fails to load).
+    let wasm_out = &outputs[1];
+    let opt = crate::root().join("src-ui/node_modules/.bin/wasm-opt");
+    crate::run_cmd(
+        Command::new(&opt)
+            // The features rustc's wasm32 target enables by default.
+            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+            .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "-o"])
+            .arg(wasm_out)
+            .arg(wasm_out),
     )?;
     std::fs::write(&stamp, made_from)?;
     for o in &outputs {

@@ -173,6 +173,55 @@ fn union(mut parts: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     out
 }
 
+/// What the map draws of a placement's reach.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Outline {
+    /// The closed ring (first point repeated last), clockwise seen from above.
+    pub ring: Vec<LatLon>,
+    /// `InView` for a stated view's sector, `Possible` for the disk of a camera that can
+    /// turn or whose direction nobody recorded.
+    pub visibility: Visibility,
+}
+
+/// The shapes to draw for `placement` of `camera`: one sector per stated view, plus the
+/// disk of possible reach when the camera can turn or has no stated view — the same rule
+/// as [`visibility`], so what the map shows is what "Autour de moi" answers. Arcs are
+/// drawn with one vertex every `step_deg` degrees at most.
+pub fn outlines(camera: &Camera, placement: &Placement, step_deg: f64) -> Vec<Outline> {
+    let frame = LocalFrame::new(placement.position);
+    let step = step_deg.clamp(1.0, 90.0);
+    let arc = |centre: f64, width: f64, range: f64, with_apex: bool| -> Vec<LatLon> {
+        let n = (width / step).ceil().max(1.0) as usize;
+        let start = centre - width / 2.0;
+        let mut ring: Vec<LatLon> = Vec::with_capacity(n + 3);
+        if with_apex {
+            ring.push(placement.position);
+        }
+        for i in 0..=n {
+            let az = (start + width * i as f64 / n as f64).to_radians();
+            // Only (0, 0) can fail here, and a ring vertex there is simply skipped.
+            ring.extend(frame.unproject(range * az.sin(), range * az.cos()));
+        }
+        if let Some(&first) = ring.first() {
+            ring.push(first);
+        }
+        ring
+    };
+    let mut out = Vec::new();
+    if placement.views.is_empty() || camera.can_pan() {
+        out.push(Outline {
+            ring: arc(0.0, 360.0, reach_m(camera, placement), false),
+            visibility: Visibility::Possible,
+        });
+    }
+    for v in &placement.views {
+        let full = v.fov_deg >= 360.0;
+        let width = v.fov_deg.clamp(0.0, 360.0);
+        out.push(Outline { ring: arc(v.azimuth_deg, width, v.range_m, !full), visibility: Visibility::InView });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +314,32 @@ mod tests {
             let c = cam(views, if pan { CameraType::Panning } else { CameraType::Fixed });
             sample_agrees(&c, (ax, ay), (bx, by))?;
         }
+    }
+    #[test]
+    fn outlines_match_what_visibility_answers() {
+        let view = View { azimuth_deg: 90.0, fov_deg: 60.0, range_m: 40.0 };
+        let fixed = cam(vec![view], CameraType::Fixed);
+        let pl = &fixed.placements[0];
+        let shapes = outlines(&fixed, pl, 5.0);
+        assert_eq!(shapes.len(), 1, "a fixed camera with one view draws one sector");
+        let ring = &shapes[0].ring;
+        assert_eq!(shapes[0].visibility, Visibility::InView);
+        assert_eq!(ring.first(), ring.last(), "the ring is closed");
+        assert_eq!(ring[0], pl.position, "a sector starts at the camera");
+        // Every arc vertex is at the view's range and inside its angle.
+        let frame = LocalFrame::new(pl.position);
+        for p in &ring[1..ring.len() - 1] {
+            let (x, y) = frame.project(*p);
+            assert!((x.hypot(y) - 40.0).abs() < 0.01, "vertex at {} m", x.hypot(y));
+            assert!(angle_between_deg(azimuth_deg(x, y), 90.0) <= 30.0 + 1e-6);
+        }
+        assert!(ring.len() >= 60 / 5 + 3, "the arc has a vertex every 5° at most");
+
+        let dome = cam(vec![], CameraType::Dome);
+        let shapes = outlines(&dome, &dome.placements[0], 10.0);
+        assert_eq!(shapes.len(), 1);
+        assert_eq!(shapes[0].visibility, Visibility::Possible);
+        let (x, y) = LocalFrame::new(dome.placements[0].position).project(shapes[0].ring[3]);
+        assert!((x.hypot(y) - reach_m(&dome, &dome.placements[0])).abs() < 0.01);
     }
 }

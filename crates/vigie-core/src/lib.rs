@@ -19,7 +19,8 @@
 //! - [`retention`]: when footage of a moment is erased and how urgent that is.
 //! - [`around`]: the "Autour de moi" list (distance, direction, could see, retention).
 //! - [`import`]: GeoJSON, OSM (Overpass JSON) and CSV importers with their reports.
-//! - [`sync`]: the registry sync protocol (areas, full packages, deltas, replicas).
+//! - [`sync`]: the registry sync protocol (areas, full packages, deltas, replicas), and the
+//!   offline basemap areas the platform offers ([`sync::AreaInfo`]).
 //! - [`auth`]: what devices sign to enrol and log in, and its verification.
 //! - [`audit`]: the hash-chained audit log's entries and their verification.
 //! - [`position`]: fixes from every source and the rule that refuses a bad one.

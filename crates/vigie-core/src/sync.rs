@@ -1,4 +1,5 @@
-//! The registry sync protocol, shared by the platform and the app (versioned).
+//! The registry sync protocol, shared by the platform and the app (versioned), and the
+//! description of the offline basemap areas they exchange ([`AreaInfo`]).
 //!
 //! The platform's registry has a version that grows by one with each change set (an
 //! import, a moderation decision). Every camera row remembers the version that last
@@ -209,6 +210,41 @@ fn check_protocol(p: u32) -> Result<(), SyncError> {
     }
 }
 
+/// An offline basemap area the platform offers: one PMTiles v3 file of vector tiles that
+/// the app downloads (resumably) and shows with no network. `GET /v1/areas` lists them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AreaInfo {
+    /// The file's stem on the platform, `[a-z0-9-]+` (see [`AreaInfo::valid_id`]).
+    pub id: String,
+    /// For people: the PMTiles metadata's `name`, else the id.
+    pub name: String,
+    /// `[west, south, east, north]`, degrees.
+    pub bounds: [f64; 4],
+    /// `[lon, lat]`, degrees.
+    pub center: [f64; 2],
+    /// The lowest zoom level with tiles.
+    pub min_zoom: u8,
+    /// The highest zoom level with tiles.
+    pub max_zoom: u8,
+    /// The file's size.
+    pub bytes: u64,
+    /// SHA-256 of the whole file, lowercase hex; also the download's `ETag`.
+    pub sha256: String,
+    /// When the tiles were built, when the file says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_at: Option<crate::Timestamp>,
+}
+
+impl AreaInfo {
+    /// Whether `id` may name an area: 1 to 64 of `a-z`, `0-9`, `-`. Ids become file names
+    /// on both sides and parts of URLs, so nothing else gets through.
+    pub fn valid_id(id: &str) -> bool {
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +321,35 @@ mod tests {
         let before = device.clone();
         assert_eq!(device.apply(stale), Err(SyncError::Gap { from: 2, have: Some(1) }));
         assert_eq!(device, before);
+    }
+
+    #[test]
+    fn area_ids_are_plain_file_names_and_the_wire_form_is_pinned() {
+        for ok in ["monaco", "paris-75", "a"] {
+            assert!(AreaInfo::valid_id(ok), "{ok}");
+        }
+        for bad in ["", "Monaco", "../etc", "a.b", "a/b", "a_b", "é", &"a".repeat(65)] {
+            assert!(!AreaInfo::valid_id(bad), "{bad}");
+        }
+        let a = AreaInfo {
+            id: "monaco".into(),
+            name: "Monaco".into(),
+            bounds: [7.4, 43.72, 7.44, 43.76],
+            center: [7.42, 43.74],
+            min_zoom: 12,
+            max_zoom: 16,
+            bytes: 560_000,
+            sha256: "ab".repeat(32),
+            built_at: None,
+        };
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": "monaco", "name": "Monaco", "bounds": [7.4, 43.72, 7.44, 43.76], "center": [7.42, 43.74],
+                "min_zoom": 12, "max_zoom": 16, "bytes": 560_000, "sha256": "ab".repeat(32),
+            })
+        );
+        assert_eq!(serde_json::from_value::<AreaInfo>(json).unwrap(), a);
     }
 }

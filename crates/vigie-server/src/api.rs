@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use vigie_core::auth::{self, PublicKey};
 use vigie_core::document::{countersign_message, Decision, DocumentStatus, SignedDocument};
-use vigie_core::sync::{self, Area};
+use vigie_core::sync::{self, Area, AreaInfo};
 use vigie_core::{CameraIndex, LatLon};
 
 use crate::audit::Actor;
@@ -39,12 +39,15 @@ pub struct AppState {
     pub config: Config,
     /// The camera index and the registry version it was built from.
     index: RwLock<Option<(u64, Arc<CameraIndex>)>>,
+    /// The offline basemap areas, from `config.basemap_dir()`.
+    pub areas: crate::areas::Areas,
 }
 
 impl AppState {
     /// State over an open database.
     pub fn new(db: Arc<Db>, config: Config) -> Arc<AppState> {
-        Arc::new(AppState { db, config, index: RwLock::new(None) })
+        let areas = crate::areas::Areas::new(config.basemap_dir());
+        Arc::new(AppState { db, config, index: RwLock::new(None), areas })
     }
 
     /// The index of the current registry, rebuilt when the registry version moved.
@@ -88,6 +91,8 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/moderation", "admin"),
     ("POST", "/v1/moderation/{id}/accept", "admin"),
     ("POST", "/v1/moderation/{id}/refuse", "admin"),
+    ("GET", "/v1/areas", "any session"),
+    ("GET", "/v1/areas/{id}/tiles.pmtiles", "any session (audited; Range requests resume)"),
     ("GET", "/v1/openapi.json", "any session"),
 ];
 
@@ -115,9 +120,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/moderation", get(moderation_index))
         .route("/v1/moderation/{id}/accept", post(moderation_accept))
         .route("/v1/moderation/{id}/refuse", post(moderation_refuse))
+        .route("/v1/areas", get(areas_index))
+        .route("/v1/areas/{id}/tiles.pmtiles", get(areas_tiles))
         .route("/v1/openapi.json", get(openapi_show))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Tiles are compressed already, and a gzip-encoded whole file would have neither a
+        // length nor byte offsets a resume could use (ranges are never compressed anyway).
+        .layer(tower_http::compression::CompressionLayer::new().compress_when(tower_http::compression::Predicate::and(
+            tower_http::compression::DefaultPredicate::new(),
+            tower_http::compression::predicate::NotForContentType::const_new(crate::areas::CONTENT_TYPE),
+        )))
         .with_state(state)
 }
 
@@ -899,6 +911,106 @@ async fn moderation_refuse(
         Ok(StatusCode::NO_CONTENT)
     })
     .await
+}
+
+// ---- offline basemap areas
+
+impl From<crate::areas::AreaError> for ApiError {
+    fn from(e: crate::areas::AreaError) -> Self {
+        match e {
+            crate::areas::AreaError::NotFound(id) => ApiError::NotFound(format!("area {id} does not exist")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+async fn areas_index(_: Principal, State(st): State<Arc<AppState>>) -> Result<Json<Vec<AreaInfo>>, ApiError> {
+    Ok(Json(st.areas.list().await?))
+}
+
+/// The area's PMTiles file, whole or from a byte offset: `Range: bytes=N-` (or `N-M`,
+/// `-K`) answers 206 with `Content-Range`; with `If-Range: "<sha256>"` the range is
+/// honoured only if the file is still that one, else the whole new file comes with 200,
+/// so a resumed download never splices two versions. Every transfer is audited.
+async fn areas_tiles(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    method: axum::http::Method,
+    headers: header::HeaderMap,
+) -> Result<Response, ApiError> {
+    use crate::areas::RangeRequest;
+    if !AreaInfo::valid_id(&id) {
+        return Err(ApiError::BadRequest(format!("id: {id:?} is not an area id ([a-z0-9-]+)")));
+    }
+    let area = st.areas.open(&id).await?;
+    let info = area.info;
+    let len = info.bytes;
+    let etag = format!("\"{}\"", info.sha256);
+    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    // If-Range: a strong comparison with the current ETag; a date (we send no
+    // Last-Modified) or another tag means "the file changed": send it whole.
+    let still_same = headers.get(header::IF_RANGE).is_none_or(|v| v.to_str().is_ok_and(|t| t.trim() == etag));
+    let range = if still_same { RangeRequest::parse(range_header, len) } else { RangeRequest::Whole };
+    let (start, end) = match range {
+        RangeRequest::Whole => (0, len.saturating_sub(1)),
+        RangeRequest::Part { start, end } => (start, end),
+        RangeRequest::Unsatisfiable => {
+            let mut resp = (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                Json(serde_json::json!({
+                    "code": "range_not_satisfiable",
+                    "message": format!("area {id} has {len} bytes: {} starts past its end", range_header.unwrap_or("")),
+                })),
+            )
+                .into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CONTENT_RANGE, header_value(&format!("bytes */{len}"))?);
+            h.insert(header::ETAG, header_value(&etag)?);
+            h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+            return Ok(resp);
+        }
+    };
+    let partial = matches!(range, RangeRequest::Part { .. });
+    let count = if len == 0 { 0 } else { end - start + 1 };
+    let db = st.db.clone();
+    let entry = Actor::from(&p).entry(
+        "area.download",
+        serde_json::json!({
+            "area": id, "sha256": info.sha256, "bytes": len,
+            "range": if partial { serde_json::json!([start, end]) } else { serde_json::Value::Null },
+            "resumed": partial && start > 0,
+        }),
+    );
+    // A HEAD (the same answer without the bytes) transfers nothing.
+    if method != axum::http::Method::HEAD {
+        blocking(move || db.audit(entry).map_err(ApiError::from)).await?;
+    }
+
+    let mut file = tokio::fs::File::from_std(area.file);
+    tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| ApiError::Internal(format!("{}: {e}", area.path.display())))?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        tokio::io::AsyncReadExt::take(file, count),
+        64 * 1024,
+    ));
+    let mut resp = Response::new(body);
+    *resp.status_mut() = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(crate::areas::CONTENT_TYPE));
+    h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(count));
+    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+    h.insert(header::ETAG, header_value(&etag)?);
+    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-transform"));
+    if partial {
+        h.insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{len}"))?);
+    }
+    Ok(resp)
+}
+
+fn header_value(v: &str) -> Result<header::HeaderValue, ApiError> {
+    header::HeaderValue::from_str(v).map_err(|e| ApiError::Internal(format!("header {v:?}: {e}")))
 }
 
 /// Lowercase hex.

@@ -17,6 +17,9 @@ pub struct Config {
     pub token_ttl_secs: i64,
     /// How long a login challenge lives, seconds.
     pub challenge_ttl_secs: i64,
+    /// The folder of the offline basemap areas (`*.pmtiles`); by default `basemap` beside
+    /// the SQLite file (`data/basemap` with the default database or with PostgreSQL).
+    pub basemap_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -26,12 +29,14 @@ impl Default for Config {
             database_url: "sqlite://data/vigie.sqlite3".into(),
             token_ttl_secs: 15 * 60,
             challenge_ttl_secs: 60,
+            basemap_dir: None,
         }
     }
 }
 
 impl Config {
-    /// Reads `file` (if given), then applies `VIGIE_LISTEN` and `VIGIE_DATABASE_URL`.
+    /// Reads `file` (if given), then applies `VIGIE_LISTEN`, `VIGIE_DATABASE_URL` and
+    /// `VIGIE_BASEMAP_DIR`.
     /// Errors name the file and the field.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut c = match file {
@@ -47,7 +52,26 @@ impl Config {
         if let Ok(v) = std::env::var("VIGIE_DATABASE_URL") {
             c.database_url = v;
         }
+        if let Some(v) = std::env::var_os("VIGIE_BASEMAP_DIR") {
+            c.basemap_dir = Some(PathBuf::from(v));
+        }
         Ok(c)
+    }
+
+    /// The folder of the offline basemap areas: `basemap_dir`, else `basemap` in the data
+    /// folder (the SQLite file's folder; `data` with PostgreSQL).
+    pub fn basemap_dir(&self) -> PathBuf {
+        if let Some(d) = &self.basemap_dir {
+            return d.clone();
+        }
+        let data = match self.database() {
+            Ok(Database::Sqlite(file)) => match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            _ => PathBuf::from("data"),
+        };
+        data.join("basemap")
     }
 
     /// The database named by `database_url`.
@@ -93,5 +117,23 @@ mod tests {
         assert!(err.contains("vigie.toml") && err.contains("token_ttl"), "{err}");
         std::fs::write(&f, "listen = \"127.0.0.1:9000\"\n").unwrap();
         assert_eq!(Config::load(Some(&f)).unwrap().listen.port(), 9000);
+    }
+
+    #[test]
+    fn the_basemap_lives_beside_the_data_unless_configured() {
+        assert_eq!(Config::default().basemap_dir(), PathBuf::from("data/basemap"));
+        let sqlite = Config { database_url: "sqlite:///srv/vigie/platform.sqlite3".into(), ..Config::default() };
+        assert_eq!(sqlite.basemap_dir(), PathBuf::from("/srv/vigie/basemap"));
+        let bare = Config { database_url: "platform.sqlite3".into(), ..Config::default() };
+        assert_eq!(bare.basemap_dir(), PathBuf::from("./basemap"));
+        let pg = Config { database_url: "postgres://vigie@db/vigie".into(), ..Config::default() };
+        assert_eq!(pg.basemap_dir(), PathBuf::from("data/basemap"));
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("vigie.toml");
+        std::fs::write(&f, "basemap_dir = \"/srv/tiles\"\n").unwrap();
+        // The environment override is not exercised here: tests share one environment.
+        if std::env::var_os("VIGIE_BASEMAP_DIR").is_none() {
+            assert_eq!(Config::load(Some(&f)).unwrap().basemap_dir(), PathBuf::from("/srv/tiles"));
+        }
     }
 }

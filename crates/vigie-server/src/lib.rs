@@ -3,10 +3,12 @@
 //!
 //! Layers: `api` (HTTP shell: extract, call, map errors) and the administration CLI in
 //! `main.rs` both call `db` (storage, one transaction per unit of work with its audit
-//! entry) and `registry` (use cases). Domain logic lives in `vigie-core`.
+//! entry) and `registry` (use cases); `areas` describes and serves the offline basemap
+//! files. Domain logic lives in `vigie-core`.
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod areas;
 pub mod audit;
 pub mod config;
 pub mod db;

@@ -45,6 +45,14 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
         "Submission",
     ),
     ("POST", "/v1/moderation/{id}/refuse", "Refuse a submission with a comment", Some("Decision"), "Empty"),
+    ("GET", "/v1/areas", "The offline basemap areas on offer", None, "Areas"),
+    (
+        "GET",
+        "/v1/areas/{id}/tiles.pmtiles",
+        "An offline area's PMTiles file, whole or resumed from a byte offset (Range, If-Range)",
+        None,
+        "PmTiles",
+    ),
     ("GET", "/v1/openapi.json", "This description", None, "OpenApi"),
 ];
 
@@ -111,6 +119,16 @@ fn schemas() -> Value {
         "Camera": object(&["id", "kind", "placements"], json!({ "id": s, "kind": { "const": "private" }, "placements": { "type": "array" } })),
         "Submission": object(&["id", "state"], json!({ "id": s, "state": { "enum": ["pending", "accepted", "merged", "refused"] }, "duplicate_of": s })),
         "Submissions": { "type": "array", "items": { "$ref": "#/components/schemas/Submission" } },
+        "Area": object(&["id", "name", "bounds", "center", "min_zoom", "max_zoom", "bytes", "sha256"], json!({
+            "id": { "type": "string", "pattern": "^[a-z0-9-]{1,64}$" }, "name": s,
+            "bounds": { "type": "array", "items": { "type": "number" }, "minItems": 4, "maxItems": 4,
+                "description": "[west, south, east, north]" },
+            "center": { "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2,
+                "description": "[lon, lat]" },
+            "min_zoom": { "type": "integer" }, "max_zoom": { "type": "integer" }, "bytes": { "type": "integer" },
+            "sha256": { "type": "string", "description": "lowercase hex; the download's ETag" }, "built_at": time })),
+        "Areas": { "type": "array", "items": { "$ref": "#/components/schemas/Area" } },
+        "PmTiles": { "type": "string", "contentMediaType": crate::areas::CONTENT_TYPE },
     })
 }
 
@@ -129,16 +147,31 @@ pub fn document() -> Value {
             params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }));
         }
         let ok = if *method == "POST" && *response == "Empty" { "204" } else { "200" };
+        let media = if *response == "PmTiles" { crate::areas::CONTENT_TYPE } else { "application/json" };
+        let schema = json!({ media: { "schema": { "$ref": format!("#/components/schemas/{response}") } } });
+        let error = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
         let mut op = json!({
             "summary": summary,
             "description": format!("Who may call: {who}."),
             "parameters": params,
             "responses": {
-                ok: { "description": "success", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{response}") } } } },
-                "default": { "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                ok: { "description": "success", "content": schema },
+                "default": { "description": "error", "content": error },
             },
             "security": if signed { json!([]) } else { json!([{ "session": [] }]) },
         });
+        if *response == "PmTiles" {
+            for (name, what) in [
+                ("Range", "bytes=N- (or N-M, -K): resume from byte N"),
+                ("If-Range", "the ETag the first part came with: if the file changed since, it comes whole (200)"),
+            ] {
+                if let Some(p) = op["parameters"].as_array_mut() {
+                    p.push(json!({ "name": name, "in": "header", "required": false, "description": what, "schema": { "type": "string" } }));
+                }
+            }
+            op["responses"]["206"] = json!({ "description": "the range asked for (Content-Range)", "content": schema });
+            op["responses"]["416"] = json!({ "description": "the range starts past the end", "content": error });
+        }
         if let Some(b) = body {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } } });
         }

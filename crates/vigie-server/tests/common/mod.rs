@@ -229,6 +229,53 @@ fn getrandom_fill(b: &mut [u8]) {
     getrandom::fill(b).unwrap();
 }
 
+impl TestServer {
+    /// The folder the server takes offline areas from (`basemap` beside its database).
+    pub fn basemap(&self) -> PathBuf {
+        self.dir.path().join("basemap")
+    }
+}
+
+/// Writes a small valid PMTiles v3 archive of Monaco at `path`: `tiles` tiles of 4 KiB
+/// of noise from `seed` at zoom 14 (so the file barely compresses), `metadata` as its
+/// JSON metadata. Returns the file's bytes.
+pub fn write_pmtiles(path: &std::path::Path, seed: u64, tiles: u32, metadata: &str) -> Vec<u8> {
+    use pmtiles::{Compression, PmTilesWriter, TileCoord, TileType};
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = PmTilesWriter::new(TileType::Mvt)
+        .precompressed(Compression::Gzip)
+        .min_zoom(12)
+        .max_zoom(14)
+        .bounds(7.4, 43.72, 7.44, 43.76)
+        .center(7.42, 43.74)
+        .center_zoom(13)
+        .metadata(metadata)
+        .create(file)
+        .unwrap();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for i in 0..tiles {
+        let tile: Vec<u8> = (0..4096)
+            .map(|_| {
+                // xorshift64: noise without a random-number crate.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        w.add_tile(TileCoord::new(14, 8530 + i % 16, 5975 + i / 16).unwrap(), &tile).unwrap();
+    }
+    w.finalize().unwrap();
+    std::fs::read(path).unwrap()
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A file of the shared real data set; fails loudly when it is absent.
 pub fn shared(rel: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel);

@@ -1,0 +1,263 @@
+//! The field app end to end, as an officer uses it, on the real Tauri window (tauri-driver
+//! + WebKitWebDriver under Xvfb) against the real platform over loopback and a real gpsd
+//! fed by gpsfake:
+//!
+//! enrol → an administrator approves → download the Monaco area → **the platform stops**
+//! → with no network the map draws the basemap and the cameras (pixels checked), "Autour
+//! de moi" lists the cameras nearest the car's GNSS position in the right order, a private
+//! camera is added and survives an app restart → the platform comes back, sync, and the
+//! camera is in the moderation queue.
+//!
+//! Screenshots go to `target/e2e-screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use vigie_core::around::{around, AroundQuery};
+use vigie_core::{CameraIndex, LatLon};
+use vigie_e2e::nmea::{self, Gpsfake};
+use vigie_e2e::webdriver::{self, Driver, Session};
+use vigie_server::audit::Actor;
+use vigie_server::model::{DeviceState, NewUser, Role};
+
+/// The car's position: Place du Casino, Monte-Carlo.
+const CAR: (f64, f64) = (43.73940, 7.42760);
+
+fn shared(rel: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel);
+    assert!(p.exists(), "the shared data set is missing: {} (it sits beside the repository)", p.display());
+    p
+}
+
+fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots")
+}
+
+/// The platform, in this process on its own runtime, on a fixed loopback port so that it
+/// can be stopped and started again at the same address.
+struct Platform {
+    runtime: tokio::runtime::Runtime,
+    db: Arc<vigie_server::db::Db>,
+    config: vigie_server::config::Config,
+    addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Platform {
+    fn new(dir: &Path, basemap: &Path) -> Platform {
+        let config = vigie_server::config::Config {
+            database_url: format!("sqlite://{}", dir.join("platform.sqlite3").display()),
+            basemap_dir: Some(basemap.to_path_buf()),
+            ..Default::default()
+        };
+        let db = vigie_server::open_db(&config).unwrap();
+        let console = Actor::console();
+        db.add_unit("DSP-98", "Sûreté publique de Monaco (essai)", console.entry("unit.add", json!({}))).unwrap();
+        let officer = NewUser {
+            rio: "OFF-1".into(),
+            name: "Agent Martin".into(),
+            rank: "gardien de la paix".into(),
+            qualite: "APJ".into(),
+            unit: "DSP-98".into(),
+            role: Role::Officer,
+        };
+        db.add_user(&officer, chrono::Utc::now(), console.entry("user.add", json!({}))).unwrap();
+        let file = shared("cameras/monaco-osm-2025.geojson");
+        let options = vigie_server::registry::import_options(&file, None, Some(15));
+        vigie_server::registry::import_file(&db, &file, &options, &console).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let mut p = Platform { runtime, db, config, addr, stop: None, task: None };
+        p.start();
+        p
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn start(&mut self) {
+        let listener = self.runtime.block_on(tokio::net::TcpListener::bind(self.addr)).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = vigie_server::api::AppState::new(self.db.clone(), self.config.clone());
+        self.task = Some(self.runtime.spawn(vigie_server::serve(listener, state, async {
+            let _ = stopped.await;
+        })));
+        self.stop = Some(stop);
+    }
+
+    /// Stops serving: the port refuses connections, as when the network is gone.
+    fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = self.runtime.block_on(t);
+        }
+    }
+}
+
+/// The order "Autour de moi" must show, computed from the same file with the domain crate.
+fn expected_order(point: LatLon, radius_m: f64) -> Vec<String> {
+    let file = shared("cameras/monaco-osm-2025.geojson");
+    let bytes = std::fs::read(&file).unwrap();
+    let options = vigie_server::registry::import_options(&file, None, Some(15));
+    let imported = vigie_core::import::import(&bytes, &options).unwrap();
+    let index = CameraIndex::new(imported.cameras).unwrap();
+    let now = chrono::Utc::now();
+    let q = AroundQuery { point, at: now, now, radius_m, limit: 200, only_seeing: false };
+    around(&index, &q).iter().map(|e| e.camera.id.0.clone()).collect()
+}
+
+fn ids_in_list(s: &Session<'_>) -> Vec<String> {
+    s.find_all("#around-list li")
+        .unwrap()
+        .iter()
+        .map(|e| s.attribute(e, "data-id").unwrap().unwrap_or_default())
+        .collect()
+}
+
+fn map_stats(s: &Session<'_>) -> serde_json::Value {
+    let v = s.execute("return window.vigieMap ? window.vigieMap.stats() : null", json!([])).unwrap();
+    serde_json::from_str(v.as_str().unwrap_or("null")).unwrap_or_default()
+}
+
+#[test]
+fn officer_works_offline_then_syncs() {
+    webdriver::ensure_installed().unwrap_or_else(|e| panic!("{e}"));
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_vigie-app"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (platform_dir, app_dir, basemap) =
+        (tmp.path().join("platform"), tmp.path().join("app"), tmp.path().join("basemap"));
+    for d in [&platform_dir, &app_dir, &basemap] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    // The Monaco basemap the platform offers, built from the OpenStreetMap extract.
+    vigie_tiles::build_pmtiles(
+        &shared("osm/monaco-2025-02-11.osm.pbf"),
+        &basemap.join("monaco.pmtiles"),
+        &vigie_tiles::BuildOptions::new("Monaco"),
+    )
+    .unwrap();
+    let mut platform = Platform::new(&platform_dir, &basemap);
+
+    // The car's receiver, through a real gpsd: a fix every 0.6 s for 10 minutes.
+    let fixes = vec![nmea::Fix { lat: CAR.0, lon: CAR.1, locked: true }; 1000];
+    let log = tmp.path().join("car.nmea");
+    std::fs::write(&log, nmea::log(&fixes, chrono::Utc::now(), Duration::from_millis(600))).unwrap();
+    let gpsd = Gpsfake::start(&log, 0.2).unwrap_or_else(|e| panic!("{e}"));
+
+    let driver = Driver::start(&[
+        ("VIGIE_DATA_DIR", app_dir.display().to_string()),
+        ("VIGIE_GPSD", gpsd.addr.clone()),
+        ("VIGIE_SYNC_INTERVAL_S", "3".into()),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let shots = screenshots();
+    let long = Duration::from_secs(60);
+
+    // --- Enrol, approval, sync.
+    let s = driver.session(&app).unwrap_or_else(|e| panic!("{e}"));
+    s.click_css("#tab-account").unwrap();
+    s.type_into("#server", &platform.base()).unwrap();
+    s.type_into("#rio", "OFF-1").unwrap();
+    s.type_into("#device-name", "Portable VL 12").unwrap();
+    s.click_css("#enrol").unwrap();
+    s.wait_text("#account-state", long, |t| t.contains("attente d'approbation")).unwrap();
+    let device = platform.db.devices().unwrap().into_iter().find(|d| d.name == "Portable VL 12").expect("the device");
+    let console = Actor::console();
+    platform
+        .db
+        .decide_device(
+            device.id,
+            DeviceState::Approved,
+            "console",
+            chrono::Utc::now(),
+            console.entry("device.approve", json!({})),
+        )
+        .unwrap();
+    s.click_css("#sync").unwrap();
+    s.wait_text("#account-state", long, |t| t.starts_with("Inscrit")).unwrap();
+    s.screenshot(&shots.join("1-enrolled.png")).unwrap();
+
+    // --- Download the Monaco area: its size is shown before.
+    s.click_css("#tab-areas").unwrap();
+    let size = s.wait_text("#areas li[data-id=monaco]", long, |t| t.contains("Mo") || t.contains("ko")).unwrap();
+    assert!(size.contains("Monaco"), "{size}");
+    s.click_css("#areas li[data-id=monaco] button.download").unwrap();
+    s.wait_text("#areas li[data-id=monaco]", long, |t| t.contains("sur l'appareil")).unwrap();
+    s.wait_text("#data-age", long, |t| t.contains("16 caméras")).unwrap();
+    s.screenshot(&shots.join("2-area-downloaded.png")).unwrap();
+
+    // --- The network goes.
+    platform.stop();
+    s.wait_text("#link", long, |t| t == "Hors ligne").unwrap();
+
+    // The map draws the basemap and the cameras from the device.
+    s.click_css("#tab-map").unwrap();
+    let stats = s
+        .wait_script(
+            "const s = window.vigieMap && JSON.parse(window.vigieMap.stats()); \
+             const l = s && s.basemapLayers || {}; \
+             return s && s.tilesLoaded && l.building > 0 && l.road > 0 && l.water > 0 && s.bySource.cameras > 0 \
+               ? s : null",
+            long,
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", map_stats(&s)));
+    // Let the last frame reach the screen before reading it back.
+    std::thread::sleep(Duration::from_millis(500));
+    let image = s.screenshot(&shots.join("3-offline-map.png")).unwrap();
+    // Pixels: the map area (below the header, above the nav) shows the basemap — its
+    // buildings' colour (#ddd7cf in the day style) over a real share of it, among many
+    // colours — not a blank background.
+    let (x0, y0, x1, y1) = (0, 140, image.width - 60, image.height - 60);
+    let area = ((x1 - x0) * (y1 - y0)) as usize;
+    let (colours, buildings) = image.colours(x0, y0, x1, y1, [0xdd, 0xd7, 0xcf], 3);
+    assert!(colours > 40, "the basemap drew {colours} colours only ({stats})");
+    assert!(buildings * 100 > area, "buildings cover {buildings} of {area} pixels only ({stats})");
+
+    // "Autour de moi" from the car's gpsd position: nearest first, in the domain's order.
+    s.click_css("#tab-around").unwrap();
+    s.wait_text(".around-point", long, |t| t.contains("GPS du véhicule")).unwrap();
+    let expected = expected_order(LatLon::new(CAR.0, CAR.1).unwrap(), 300.0);
+    assert!(expected.len() >= 2, "Monaco has cameras within 300 m of the casino: {expected:?}");
+    let got = ids_in_list(&s);
+    assert_eq!(got, expected, "Autour de moi order");
+    s.screenshot(&shots.join("4-around-me.png")).unwrap();
+
+    // A private camera, at the car's position, looking east.
+    s.click_css("#tab-add").unwrap();
+    s.wait_text("#add-where", long, |t| t.contains("43.7394")).unwrap();
+    s.type_into("#add-azimuth", "90").unwrap();
+    s.type_into("#add-holder", "Bijouterie du Casino").unwrap();
+    s.type_into("#add-contact", "+377 93 00 00 00").unwrap();
+    s.type_into("#add-retention", "10").unwrap();
+    s.click_css("#add-save").unwrap();
+    s.wait_text("#add-saved", long, |t| t.contains("Bijouterie du Casino")).unwrap();
+    s.screenshot(&shots.join("5-private-camera.png")).unwrap();
+    s.close().unwrap();
+
+    // --- The app restarts, still offline: the camera is there, pending.
+    let s = driver.session(&app).unwrap_or_else(|e| panic!("{e}"));
+    s.click_css("#tab-around").unwrap();
+    let first = s
+        .wait_text("#around-list li", long, |t| t.contains("Bijouterie du Casino"))
+        .unwrap_or_else(|e| panic!("{e}: {:?}", ids_in_list(&s)));
+    assert!(first.contains("en attente d'envoi"), "{first}");
+    s.screenshot(&shots.join("6-after-restart.png")).unwrap();
+
+    // --- The network is back: sync sends it to the moderation queue.
+    platform.start();
+    s.click_css("#tab-account").unwrap();
+    s.click_css("#sync").unwrap();
+    s.wait_text("#sync-report", long, |t| t.contains("1 caméras privées envoyées")).unwrap();
+    let queue = platform.db.pending_submissions().unwrap();
+    assert_eq!(queue.len(), 1, "the moderation queue");
+    assert!(format!("{:?}", queue[0]).contains("Bijouterie du Casino"), "{:?}", queue[0]);
+    s.screenshot(&shots.join("7-synced.png")).unwrap();
+    s.close().unwrap();
+    drop(gpsd);
+}

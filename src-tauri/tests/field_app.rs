@@ -102,6 +102,11 @@ impl Platform {
 
 /// The order "Autour de moi" must show, computed from the same file with the domain crate.
 fn expected_order(point: LatLon, radius_m: f64) -> Vec<String> {
+    expected_cameras(point, radius_m).into_iter().map(|c| c.2).collect()
+}
+
+/// The cameras around `point`, nearest first: `(lat, lon, id)`.
+fn expected_cameras(point: LatLon, radius_m: f64) -> Vec<(f64, f64, String)> {
     let file = shared("cameras/monaco-osm-2025.geojson");
     let bytes = std::fs::read(&file).unwrap();
     let options = vigie_server::registry::import_options(&file, None, Some(15));
@@ -109,7 +114,7 @@ fn expected_order(point: LatLon, radius_m: f64) -> Vec<String> {
     let index = CameraIndex::new(imported.cameras).unwrap();
     let now = chrono::Utc::now();
     let q = AroundQuery { point, at: now, now, radius_m, limit: 200, only_seeing: false };
-    around(&index, &q).iter().map(|e| e.camera.id.0.clone()).collect()
+    around(&index, &q).iter().map(|e| (e.position.lat(), e.position.lon(), e.camera.id.0.clone())).collect()
 }
 
 fn ids_in_list(s: &Session<'_>) -> Vec<String> {
@@ -218,6 +223,30 @@ fn officer_works_offline_then_syncs() {
     let (colours, buildings) = image.colours(x0, y0, x1, y1, [0xdd, 0xd7, 0xcf], 3);
     assert!(colours > 40, "the basemap drew {colours} colours only ({stats})");
     assert!(buildings * 100 > area, "buildings cover {buildings} of {area} pixels only ({stats})");
+    // Tap the camera nearest the car: its card, with the erasure time of the footage.
+    let nearest = expected_cameras(LatLon::new(CAR.0, CAR.1).unwrap(), 300.0)[0].clone();
+    let xy =
+        s.execute("return window.vigieMap.project(arguments[0], arguments[1])", json!([nearest.1, nearest.0])).unwrap();
+    let xy: [f64; 2] = serde_json::from_str(xy.as_str().unwrap()).unwrap();
+    s.tap(xy[0], xy[1]).unwrap();
+    let erased = s.wait_text("#card-erased", long, |t| t.contains("effacées le")).unwrap();
+    assert!(erased.starts_with("images de "), "{erased}");
+    s.screenshot(&shots.join("3a-camera-card.png")).unwrap();
+    s.click_css("#card .close").unwrap();
+
+    // Night: the dark style replaces the day one, and the cameras stay on it.
+    s.click_css("#night").unwrap();
+    s.wait_script(
+        "const s = window.vigieMap && JSON.parse(window.vigieMap.stats()); \
+         return s && s.tilesLoaded && s.bySource.cameras > 0 && (s.basemapLayers.building || 0) > 0 ? s : null",
+        long,
+    )
+    .unwrap_or_else(|e| panic!("night: {e}"));
+    std::thread::sleep(Duration::from_millis(500));
+    let night = s.screenshot(&shots.join("3b-offline-map-night.png")).unwrap();
+    let (_, day_buildings) = night.colours(x0, y0, x1, y1, [0xdd, 0xd7, 0xcf], 3);
+    assert!(day_buildings * 1000 < area, "the night map still shows day buildings: {day_buildings} px");
+    s.click_css("#night").unwrap();
 
     // "Autour de moi" from the car's gpsd position: nearest first, in the domain's order.
     s.click_css("#tab-around").unwrap();
@@ -249,14 +278,18 @@ fn officer_works_offline_then_syncs() {
     assert!(first.contains("en attente d'envoi"), "{first}");
     s.screenshot(&shots.join("6-after-restart.png")).unwrap();
 
-    // --- The network is back: sync sends it to the moderation queue.
+    // --- The network is back: a sync (the one asked for, or the automatic one just before
+    // it) sends the camera to the moderation queue, and the app says so.
     platform.start();
     s.click_css("#tab-account").unwrap();
     s.click_css("#sync").unwrap();
-    s.wait_text("#sync-report", long, |t| t.contains("1 caméras privées envoyées")).unwrap();
+    s.wait_text("#sync-report", long, |t| t.contains("caméras privées envoyées")).unwrap();
     let queue = platform.db.pending_submissions().unwrap();
     assert_eq!(queue.len(), 1, "the moderation queue");
     assert!(format!("{:?}", queue[0]).contains("Bijouterie du Casino"), "{:?}", queue[0]);
+    s.wait_text("#link", long, |t| t == "En ligne").unwrap();
+    s.click_css("#tab-around").unwrap();
+    s.wait_text("#around-list li", long, |t| t.contains("envoyée, en modération")).unwrap();
     s.screenshot(&shots.join("7-synced.png")).unwrap();
     s.close().unwrap();
     drop(gpsd);

@@ -169,6 +169,19 @@ impl Session<'_> {
         self.click(&e)
     }
 
+    /// Taps the page at `(x, y)` CSS pixels of the viewport, like a finger (W3C actions).
+    pub fn tap(&self, x: f64, y: f64) -> Result<(), String> {
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "finger", "parameters": { "pointerType": "mouse" },
+            "actions": [
+                { "type": "pointerMove", "duration": 0, "origin": "viewport", "x": x.round() as i64, "y": y.round() as i64 },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerUp", "button": 0 }
+            ]
+        }]});
+        self.driver.post(&self.path("/actions"), &actions).map(|_| ())
+    }
+
     /// Replaces the value of the input `css` with `text`.
     pub fn type_into(&self, css: &str, text: &str) -> Result<(), String> {
         let e = self.wait_for(css, Duration::from_secs(20))?;

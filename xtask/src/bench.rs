@@ -1,9 +1,166 @@
 //! `cargo xtask bench`: the benchmark harnesses, in release mode, one after the other (so
-//! they do not compete for the two cores): the core's (crates/vigie-bench) and the
-//! platform's (crates/vigie-server/benches). Each prints its figures and compares them
-//! with its previous run on this machine. Options are passed to the core harness.
+//! they do not compete for the two cores): the core's (crates/vigie-bench), the
+//! platform's (crates/vigie-server/benches), then the app's: the UI bundle's size and the
+//! time from starting the app to its map being interactive. Each prints its figures and
+//! compares them with its previous run on this machine. Options are passed to the core
+//! harness; `--only-app` runs the app's alone.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if args.iter().any(|a| a == "--only-app") {
+        return app();
+    }
     crate::run_cmd(crate::cargo().args(["run", "--release", "-p", "vigie-bench", "--"]).args(args))?;
-    crate::run_cmd(crate::cargo().args(["bench", "-p", "vigie-server", "--bench", "documents"]))
+    crate::run_cmd(crate::cargo().args(["bench", "-p", "vigie-server", "--bench", "documents"]))?;
+    app()
+}
+
+/// How many times the app is started.
+const STARTS: usize = 7;
+
+/// The UI bundle and the app's time to an interactive map.
+fn app() -> anyhow::Result<()> {
+    crate::setup::apt(crate::setup::APT_PACKAGES)?;
+    let dist = crate::ui::build(&crate::ui::Options::default())?;
+    // The release app, as officers get it (the embedded UI needs `custom-protocol`).
+    crate::run_cmd(crate::cargo().args(["build", "--release", "-p", "vigie-app", "--features", "custom-protocol"]))?;
+    let bin = crate::target_dir().join("release").join(format!("vigie-app{}", std::env::consts::EXE_SUFFIX));
+
+    let mut figures: Vec<(String, f64)> = Vec::new();
+    let mut total = (0u64, 0u64);
+    for (name, rel) in [
+        ("wasm", "vigie_ui_bg.wasm"),
+        ("wasm-bindgen JS", "vigie_ui.js"),
+        ("map bridge JS", ""),
+        ("MapLibre GL JS", "maplibre/maplibre-gl.js"),
+        ("MapLibre CSS", "maplibre/maplibre-gl.css"),
+        ("index.html", "index.html"),
+    ] {
+        let path = if rel.is_empty() { find(&dist.join("snippets"), "bridge.js")? } else { dist.join(rel) };
+        let (raw, gz) = sizes(&path)?;
+        total = (total.0 + raw, total.1 + gz);
+        figures.push((format!("{name} (kB)"), raw as f64 / 1e3));
+        figures.push((format!("{name} gzip (kB)"), gz as f64 / 1e3));
+    }
+    figures.push(("bundle total (kB)".into(), total.0 as f64 / 1e3));
+    figures.push(("bundle total gzip (kB)".into(), total.1 as f64 / 1e3));
+
+    // A device with the Monaco area on it, offline, no position source.
+    let device = crate::target_dir().join("bench/app-device");
+    let _ = std::fs::remove_dir_all(&device);
+    std::fs::create_dir_all(device.join("areas"))?;
+    let basemap = crate::target_dir().join("basemap");
+    let osm = crate::root().join("../shared/data/osm/monaco-2025-02-11.osm.pbf");
+    if !basemap.join("monaco.pmtiles").is_file() {
+        anyhow::ensure!(osm.is_file(), "../shared/data is absent ({}): no basemap to measure with", osm.display());
+        crate::tiles::build_area(&osm, &basemap, "monaco")?;
+    }
+    let tiles = device.join("areas/monaco.pmtiles");
+    std::fs::copy(basemap.join("monaco.pmtiles"), &tiles)?;
+    let info = vigie_tiles::TilesetInfo::read(&tiles)?;
+    // What the app records after a download (`vigie_core::sync::AreaInfo`); the hash only
+    // matters against the platform's list, and the bench is offline.
+    let area = format!(
+        r#"{{"id":"monaco","name":"Monaco","bounds":{:?},"center":{:?},"min_zoom":{},"max_zoom":{},"bytes":{},"sha256":""}}"#,
+        info.bounds,
+        info.center,
+        info.min_zoom,
+        info.max_zoom,
+        std::fs::metadata(&tiles)?.len()
+    );
+    std::fs::write(device.join("areas/monaco.json"), area)?;
+
+    let mut times = Vec::new();
+    for i in 0..STARTS {
+        let ms = time_to_map(&bin, &device)?;
+        eprintln!("  start {}: map interactive after {ms:.0} ms", i + 1);
+        // The first start pays for cold caches (fonts, shaders); report it apart.
+        if i == 0 {
+            figures.push(("first start to interactive map (ms)".into(), ms));
+        } else {
+            times.push(ms);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    figures.push(("start to interactive map, median (ms)".into(), times[times.len() / 2]));
+    figures.push(("start to interactive map, worst (ms)".into(), *times.last().unwrap()));
+    report(&figures, &crate::target_dir().join("bench/app.txt"))
+}
+
+/// Starts the app under Xvfb in smoke mode and returns the milliseconds from its exec to
+/// `VIGIE_UI_READY`, which the UI sends on the map's first `idle` (style, basemap tiles and
+/// cameras drawn, nothing moving: it answers taps).
+fn time_to_map(bin: &Path, device: &Path) -> anyhow::Result<f64> {
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", "date +%s%N; exec \"$0\""])
+        .arg(bin)
+        .env("VIGIE_SMOKE", "1")
+        .env("VIGIE_DATA_DIR", device)
+        .env("VIGIE_GPSD", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("xvfb-run")?;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started: u128 = lines.next().context("no start time")??.trim().parse()?;
+    let deadline = SystemTime::now() + Duration::from_secs(60);
+    for line in lines {
+        let line = line?;
+        if line.starts_with("VIGIE_UI_READY") {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
+            child.wait()?;
+            return Ok((now - started) as f64 / 1e6);
+        }
+        anyhow::ensure!(SystemTime::now() < deadline, "the map was not ready within a minute");
+    }
+    let _ = child.kill();
+    anyhow::bail!("the app ended without drawing its map")
+}
+
+/// Raw and gzip -9 sizes of a file.
+fn sizes(path: &Path) -> anyhow::Result<(u64, u64)> {
+    let raw = std::fs::metadata(path).with_context(|| path.display().to_string())?.len();
+    let gz = Command::new("gzip").args(["-9", "-c"]).arg(path).output().context("gzip")?.stdout.len() as u64;
+    Ok((raw, gz))
+}
+
+/// The first file named `name` under `dir`.
+fn find(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    for entry in std::fs::read_dir(dir).with_context(|| dir.display().to_string())? {
+        let p = entry?.path();
+        if p.is_dir() {
+            if let Ok(found) = find(&p, name) {
+                return Ok(found);
+            }
+        } else if p.file_name().is_some_and(|n| n == name) {
+            return Ok(p);
+        }
+    }
+    anyhow::bail!("no {name} under {}", dir.display())
+}
+
+/// Prints the figures beside the previous run's (kept in `file` as `name<TAB>value`).
+fn report(figures: &[(String, f64)], file: &Path) -> anyhow::Result<()> {
+    let before: std::collections::HashMap<String, f64> = std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('\t').and_then(|(k, v)| Some((k.to_string(), v.parse().ok()?))))
+        .collect();
+    eprintln!("\n== app: bundle and start (this machine; previous run in {})", file.display());
+    for (name, value) in figures {
+        match before.get(name) {
+            Some(b) if *b > 0.0 => eprintln!("{name:<42} {value:>9.1}   (before {b:.1}, ×{:.2})", value / b),
+            _ => eprintln!("{name:<42} {value:>9.1}"),
+        }
+    }
+    std::fs::create_dir_all(file.parent().unwrap())?;
+    let text: String = figures.iter().map(|(n, v)| format!("{n}\t{v}\n")).collect();
+    std::fs::write(file, text)?;
+    Ok(())
 }

@@ -29,9 +29,6 @@ pub const APT_PACKAGES: &[&str] = &[
     // gpsd and gpsfake: the car GNSS source is tested against a real gpsd.
     "gpsd",
     "gpsd-clients",
-    // npm installs MapLibre GL JS and binaryen from the npm registry (bundled, never a CDN).
-    "nodejs",
-    "npm",
 ];
 
 /// Installs the missing Debian packages among `pkgs`.
@@ -86,6 +83,11 @@ pub fn cargo_tool(bin: &str, krate: &str, version: &str, locked: bool) -> anyhow
         if String::from_utf8_lossy(&out.stdout).split_whitespace().any(|w| w == version) {
             return Ok(());
         }
+    }
+    // Tools without `--version` (tauri-driver): what cargo says it installed.
+    let listed = crate::cargo().args(["install", "--list"]).output().ok();
+    if listed.is_some_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l == format!("{krate} v{version}:"))) {
+        return Ok(());
     }
     eprintln!("installing {krate} {version} (once per machine)");
     let mut cmd = crate::cargo();

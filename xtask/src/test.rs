@@ -8,6 +8,9 @@ use std::time::Instant;
 
 use crate::{cargo, run_cmd, setup};
 
+/// The tauri-driver the end-to-end tests use (2.x; 3.0 is for Tauri 3).
+pub const TAURI_DRIVER: &str = "2.1.0";
+
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     if let Some(a) = args.first() {
         anyhow::bail!("`test` takes no option (got {a})");
@@ -23,6 +26,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     };
 
     step("set-up: Debian packages", &mut || setup::apt(setup::APT_PACKAGES))?;
+    // The window tests drive the real app through tauri-driver (+ Debian's WebKitWebDriver).
+    step("set-up: tauri-driver", &mut || setup::cargo_tool("tauri-driver", "tauri-driver", TAURI_DRIVER, true))?;
     step("format", &mut || run_cmd(cargo().args(["fmt", "--all", "--check"])))?;
     // Both routes to wasm, so that the fallback keeps working; the standard one last, so
     // that `src-ui/dist` holds its output.
@@ -59,7 +64,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 .args(["test", "--workspace", "--exclude", "vigie-ui"])
                 .env("VIGIE_TEST_POSTGRES_URL", &pg.url)
                 .env("VIGIE_REQUIRE_POSTGRES", "1"),
-        )
+        )?;
+        // The UI's own unit tests (formatting, languages) run natively.
+        run_cmd(cargo().args(["test", "-p", "vigie-ui", "--lib"]))
     })?;
 
     eprintln!("\n== timings");

@@ -35,7 +35,8 @@ fn data(file: &str) -> PathBuf {
 fn monaco() -> &'static (PathBuf, BuildReport) {
     static BUILT: OnceLock<(PathBuf, BuildReport)> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("vigie-tiles-{}", std::process::id()));
+        // In the target dir's scratch space, replaced by each run (a static is never dropped).
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vigie-tiles-monaco");
         let out = dir.join("monaco.pmtiles");
         let report = vigie_tiles::build_pmtiles(&data(MONACO), &out, &BuildOptions::new("monaco")).unwrap();
         (out, report)

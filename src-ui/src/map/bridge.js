@@ -118,7 +118,8 @@ export function createMap(containerId, night, lon, lat, zoom, onClick, onReady) 
 export function setNight(night) {
   if (!map) return;
   loaded = false;
-  map.setStyle(styleUrl(night) || blankStyle(night));
+  // A full reload (no diff), so that `style.load` fires and the overlays come back.
+  map.setStyle(styleUrl(night) || blankStyle(night), { diff: false });
 }
 
 // After an area was downloaded or deleted: tiles asked for before were empty and are

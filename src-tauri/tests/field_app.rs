@@ -1,6 +1,6 @@
-//! The field app end to end, as an officer uses it, on the real Tauri window (tauri-driver
-//! + WebKitWebDriver under Xvfb) against the real platform over loopback and a real gpsd
-//! fed by gpsfake:
+//! The field app end to end, as an officer uses it, on the real Tauri window
+//! (tauri-driver with WebKitWebDriver, under Xvfb) against the real platform over loopback
+//! and a real gpsd fed by gpsfake:
 //!
 //! enrol → an administrator approves → download the Monaco area → **the platform stops**
 //! → with no network the map draws the basemap and the cameras (pixels checked), "Autour

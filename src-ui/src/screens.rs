@@ -25,11 +25,26 @@ pub fn place_pin(ctx: Ctx, lon: f64, lat: f64) {
 /// On a phone, reads the OS location every 5 s through tauri-plugin-geolocation and
 /// hands each reading to the shell, which judges it (a desktop's (0, 0) is refused there).
 pub fn watch_device_position(ctx: Ctx) {
+    let asked = StoredValue::new(false);
     let read = move || {
         if !ctx.overview.get_untracked().is_some_and(|o| o.mobile) {
             return;
         }
         leptos::task::spawn_local(async move {
+            // The OS asks the officer once (the usage text is in the mobile configuration).
+            if !asked.get_value() {
+                asked.set_value(true);
+                #[derive(Serialize)]
+                struct Ask {
+                    permissions: [&'static str; 1],
+                }
+                if let Err(e) =
+                    tauri::call::<serde::de::IgnoredAny, _>("plugin:geolocation|request_permissions", &Ask { permissions: ["location"] })
+                        .await
+                {
+                    ctx.say(&format!("localisation refusée / location refused: {}", e.message));
+                }
+            }
             #[derive(Serialize)]
             #[serde(rename_all = "camelCase")]
             struct Options {
@@ -361,7 +376,7 @@ fn AddPanel() -> impl IntoView {
         }),
         None => map::clear_placement(),
     });
-    on_cleanup(move || map::clear_placement());
+    on_cleanup(map::clear_placement);
     let save = move |_| {
         let Some([lon, lat, az]) = ctx.placement.get_untracked() else {
             ctx.say("touchez la carte où est la caméra / tap the map where the camera is");

@@ -210,12 +210,11 @@ impl Session<'_> {
     pub fn wait_script(&self, script: &str, timeout: Duration) -> Result<Value, String> {
         let deadline = Instant::now() + timeout;
         loop {
-            let last;
-            match self.execute(script, json!([])) {
+            let last = match self.execute(script, json!([])) {
                 Ok(v) if !(v.is_null() || v == json!(false) || v == json!("") || v == json!(0)) => return Ok(v),
-                Ok(v) => last = v,
-                Err(e) => last = Value::String(e),
-            }
+                Ok(v) => v,
+                Err(e) => Value::String(e),
+            };
             if Instant::now() > deadline {
                 return Err(format!("waited {timeout:?} for `{script}`; last: {last}"));
             }

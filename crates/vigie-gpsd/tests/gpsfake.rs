@@ -1,85 +1,39 @@
 //! The gpsd source against a real gpsd: Debian's `gpsfake` replays an NMEA log (written
-//! here: a car driving east through Monaco, losing the sky at the end) into a real gpsd on
-//! a free loopback port, and the source reads it over TCP.
+//! here with `vigie_e2e::nmea`: a car driving east through Monaco, losing the sky at the
+//! end) into a real gpsd on a free loopback port, and the source reads it over TCP.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use vigie_core::position::{assess, FixPolicy, FixProblem};
+use vigie_e2e::nmea::{self, Gpsfake};
 use vigie_gpsd::GpsdSource;
-
-fn checksum(body: &str) -> String {
-    format!("{:02X}", body.bytes().fold(0u8, |a, b| a ^ b))
-}
-
-fn sentence(body: String) -> String {
-    format!("${body}*{}\r\n", checksum(&body))
-}
-
-/// `43.7384` → `4344.3040`, with the hemisphere.
-fn nmea_angle(deg: f64, width: usize, pos: char, neg: char) -> (String, char) {
-    let d = deg.abs();
-    let whole = d.trunc();
-    let minutes = (d - whole) * 60.0;
-    (format!("{:0width$}{:07.4}", whole as u32, minutes, width = width), if deg >= 0.0 { pos } else { neg })
-}
 
 /// The positions the log drives through, as NMEA can say them (4 decimals of minutes).
 fn positions() -> Vec<(f64, f64)> {
     (0..20).map(|i| (43.7384, 7.4246 + i as f64 * 0.0002)).collect()
 }
 
-fn nmea_log() -> String {
-    let start = Utc::now();
-    let mut out = String::new();
+/// 30 s: 5 s without the sky, 20 fixes driving east, 5 s without the sky again.
+fn drive() -> Vec<nmea::Fix> {
     let fix = positions();
-    for i in 0..30usize {
-        let t = start + chrono::Duration::seconds(i as i64);
-        let (hms, dmy) = (t.format("%H%M%S.00").to_string(), t.format("%d%m%y").to_string());
-        let locked = (5..25).contains(&i);
-        let (lat, lon) = fix[i.saturating_sub(5).min(19)];
-        let (la, ns) = nmea_angle(lat, 2, 'N', 'S');
-        let (lo, ew) = nmea_angle(lon, 3, 'E', 'W');
-        if locked {
-            out += &sentence(format!("GPRMC,{hms},A,{la},{ns},{lo},{ew},19.4,90.0,{dmy},,,A"));
-            out += &sentence(format!("GPGGA,{hms},{la},{ns},{lo},{ew},1,09,0.9,12.0,M,47.0,M,,"));
-            out += &sentence("GPGSA,A,3,04,05,09,12,24,25,29,31,,,,,1.6,0.9,1.3".to_string());
-        } else {
-            out += &sentence(format!("GPRMC,{hms},V,,,,,,,{dmy},,,N"));
-            out += &sentence(format!("GPGGA,{hms},,,,,0,00,99.9,,M,,M,,"));
-        }
-    }
-    out
-}
-
-struct Gpsfake(Child);
-
-impl Drop for Gpsfake {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    (0..30usize)
+        .map(|i| {
+            let (lat, lon) = fix[i.saturating_sub(5).min(19)];
+            nmea::Fix { lat, lon, locked: (5..25).contains(&i) }
+        })
+        .collect()
 }
 
 #[test]
 fn a_replayed_drive_gives_fixes_and_losing_the_sky_gives_no_fix() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("drive.nmea");
-    std::fs::write(&log, nmea_log()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _fake = Gpsfake(
-        Command::new("gpsfake")
-            .args(["-q", "-1", "-c", "0.1", "-P", &port.to_string()])
-            .arg(&log)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("gpsfake is installed (Debian's gpsd-clients; cargo xtask test installs it)"),
-    );
+    std::fs::write(&log, nmea::log(&drive(), Utc::now(), Duration::from_secs(1))).unwrap();
+    let fake = Gpsfake::start(&log, 0.1).unwrap_or_else(|e| panic!("{e}"));
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut source = loop {
-        match GpsdSource::connect(format!("127.0.0.1:{port}")) {
+        match GpsdSource::connect(fake.addr.as_str()) {
             Ok(s) => break s,
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
             Err(e) => panic!("gpsd never answered: {e}"),

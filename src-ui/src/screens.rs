@@ -38,9 +38,11 @@ pub fn watch_device_position(ctx: Ctx) {
                 struct Ask {
                     permissions: [&'static str; 1],
                 }
-                if let Err(e) =
-                    tauri::call::<serde::de::IgnoredAny, _>("plugin:geolocation|request_permissions", &Ask { permissions: ["location"] })
-                        .await
+                if let Err(e) = tauri::call::<serde::de::IgnoredAny, _>(
+                    "plugin:geolocation|request_permissions",
+                    &Ask { permissions: ["location"] },
+                )
+                .await
                 {
                     ctx.say(&format!("localisation refusée / location refused: {}", e.message));
                 }

@@ -26,10 +26,12 @@
 //! - [`position`]: fixes from every source and the rule that refuses a bad one.
 //! - [`moderation`]: recognising a submitted private camera already known, and merging.
 //! - [`requisition`]: the legal bases and what blocks or warns before signing.
+//! - [`act`]: what a requisition or a preservation request says, field by field.
 //! - [`document`]: signed documents (requisitions), their canonical bytes, statuses.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod act;
 pub mod around;
 pub mod audit;
 pub mod auth;

@@ -104,8 +104,20 @@ pub fn add_private_camera(svc: Svc<'_>, camera: NewPrivateCamera) -> Result<Came
 
 /// Asks the platform to enrol this device.
 #[tauri::command]
-pub async fn enrol(svc: Svc<'_>, server: String, rio: String, device_name: String) -> Result<Account, AppError> {
-    svc.enrol(&server, &rio, &device_name).await
+pub async fn enrol(
+    svc: Svc<'_>,
+    server: String,
+    rio: String,
+    device_name: String,
+    pin: String,
+) -> Result<Account, AppError> {
+    svc.enrol(&server, &rio, &device_name, &pin).await
+}
+
+/// Opens the sealed device key with the officer's PIN.
+#[tauri::command(async)]
+pub fn unlock(svc: Svc<'_>, pin: String) -> Result<(), AppError> {
+    svc.unlock(&pin)
 }
 
 /// Syncs now.

@@ -10,7 +10,7 @@
 //!   OS's app data directory);
 //! - `VIGIE_GPSD`: gpsd's address (default `127.0.0.1:2947` on laptops; `off` to disable);
 //! - `VIGIE_SYNC_INTERVAL_S`: seconds between automatic syncs (default 30);
-//! - `VIGIE_ENROL=server,rio,device name` and `VIGIE_AUTO_AREA=id`: enrol and download an
+//! - `VIGIE_ENROL=server,rio,device name,PIN` and `VIGIE_AUTO_AREA=id`: enrol and download an
 //!   area by themselves on first start (what `cargo xtask run` uses for the demo).
 
 pub mod commands;
@@ -58,6 +58,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, smoke: commands::Smoke) -> 
             commands::around,
             commands::add_private_camera,
             commands::enrol,
+            commands::unlock,
             commands::sync,
             commands::areas,
             commands::download_area,
@@ -96,11 +97,20 @@ fn gpsd_address() -> Option<String> {
 /// the UI (`overview-changed`) after each attempt so its indicator stays true.
 async fn background<R: Runtime>(app: tauri::AppHandle<R>, svc: Arc<Service>) {
     let interval: u64 = std::env::var("VIGIE_SYNC_INTERVAL_S").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
-    if let (Ok(spec), vigie_view::Account::NotEnrolled) = (std::env::var("VIGIE_ENROL"), svc.account()) {
-        let mut parts = spec.splitn(3, ',');
-        let (server, rio, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        if let Err(e) = svc.enrol(server, rio, name).await {
-            eprintln!("vigie: enrolment: {e}");
+    if let Ok(spec) = std::env::var("VIGIE_ENROL") {
+        let mut parts = spec.splitn(4, ',');
+        let mut next = || parts.next().unwrap_or("").to_string();
+        let (server, rio, name, pin) = (next(), next(), next(), next());
+        let done = if svc.account() == vigie_view::Account::NotEnrolled {
+            svc.enrol(&server, &rio, &name, &pin).await.map(drop)
+        } else if svc.locked() {
+            // The demo's officer types nothing: its PIN comes with the demo's settings.
+            svc.unlock(&pin)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = done {
+            eprintln!("vigie: demo enrolment: {e}");
         }
     }
     let auto_area = std::env::var("VIGIE_AUTO_AREA").ok();

@@ -4,6 +4,9 @@
 //! Commands (`commands.rs`) are one-line shells over [`Service`]; the tests drive it
 //! directly against a real store file and a real platform over loopback.
 //!
+//! The device key is sealed under the officer's PIN (`vigie-keys`) and only ever held
+//! in memory once unlocked; browsing offline needs no PIN, talking to the platform does.
+//!
 //! Locking: the UI's queries use one store connection behind a mutex and never wait on
 //! the network; a sync opens its own connection (SQLite in WAL mode lets both work at
 //! once), so a slow or dead network never freezes the screen.
@@ -76,6 +79,8 @@ pub struct Service {
     /// One sync at a time.
     sync_lock: tokio::sync::Mutex<()>,
     areas: tokio::sync::RwLock<HashMap<String, LocalArea>>,
+    /// The device key, once the officer unlocked it with their PIN (never on disk in clear).
+    key: Mutex<Option<SigningKey>>,
     /// Running downloads, with their "pause" flags.
     downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The last platform area list, for when the network goes.
@@ -97,6 +102,7 @@ impl Service {
             link: Mutex::new(Link::default()),
             sync_lock: tokio::sync::Mutex::new(()),
             areas: tokio::sync::RwLock::new(HashMap::new()),
+            key: Mutex::new(None),
             downloads: Mutex::new(HashMap::new()),
             remote_areas: Mutex::new(Vec::new()),
         };
@@ -149,21 +155,79 @@ impl Service {
         Ok(())
     }
 
-    /// The device's key: generated on first use, kept in the app's data directory (only
-    /// the owner may read it).
+    fn sealed_path(&self) -> PathBuf {
+        self.dir.join("device-key.sealed.json")
+    }
+
+    /// Whether the device key waits for the officer's PIN (enrolled, not yet unlocked).
+    pub fn locked(&self) -> bool {
+        self.key.lock().unwrap().is_none() && (self.sealed_path().exists() || self.legacy_path().exists())
+    }
+
+    /// Where builds before the sealed key kept it in clear; sealed at the next unlock.
+    fn legacy_path(&self) -> PathBuf {
+        self.dir.join("device.key")
+    }
+
+    /// The device's key, once unlocked.
     fn device_key(&self) -> Result<SigningKey, AppError> {
-        let path = self.dir.join("device.key");
-        if let Ok(bytes) = std::fs::read(&path) {
-            let bytes: [u8; 32] =
-                bytes.try_into().map_err(|_| err("key", format!("{}: not a 32-byte key", path.display())))?;
-            return Ok(SigningKey::from_bytes(&bytes));
+        self.key.lock().unwrap().clone().ok_or_else(|| {
+            err("locked", "appareil verrouillé : saisissez votre code PIN / device locked: enter your PIN")
+        })
+    }
+
+    /// Creates the device key, sealed under `pin` (Argon2id + XChaCha20-Poly1305, see
+    /// `vigie-keys`); it is never written in clear. A key already there is kept (and must
+    /// open with `pin`).
+    fn create_key(&self, pin: &str) -> Result<SigningKey, AppError> {
+        if self.sealed_path().exists() {
+            self.unlock(pin)?;
+            return self.device_key();
         }
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| err("key", e.to_string()))?;
-        let tmp = path.with_extension("key.tmp");
-        write_private(&tmp, &seed).map_err(|e| err("io", format!("{}: {e}", tmp.display())))?;
+        vigie_keys::check_pin(pin).map_err(|p| err("weak_pin", format!("code PIN refusé / PIN refused: {p}")))?;
+        let mut random = [0u8; vigie_keys::RANDOM_LEN];
+        getrandom::fill(&mut random).map_err(|e| err("key", e.to_string()))?;
+        let (key, sealed) = vigie_keys::new_sealed_key_from_random_bytes(pin, kdf_params(), &mut random)
+            .map_err(|e| err("key", e.to_string()))?;
+        let path = self.sealed_path();
+        let tmp = path.with_extension("json.tmp");
+        write_private(&tmp, sealed.to_json().as_bytes()).map_err(|e| err("io", format!("{}: {e}", tmp.display())))?;
         std::fs::rename(&tmp, &path).map_err(|e| err("io", format!("{}: {e}", path.display())))?;
-        Ok(SigningKey::from_bytes(&seed))
+        *self.key.lock().unwrap() = Some(key.clone());
+        Ok(key)
+    }
+
+    /// Opens the sealed device key with the officer's PIN, for this session.
+    pub fn unlock(&self, pin: &str) -> Result<(), AppError> {
+        let path = self.sealed_path();
+        let legacy = self.legacy_path();
+        if !path.exists() && legacy.exists() {
+            // A key left in clear by an earlier build: seal it under this PIN, then remove it.
+            let bytes = std::fs::read(&legacy).map_err(|e| err("io", format!("{}: {e}", legacy.display())))?;
+            let seed: [u8; 32] =
+                bytes.try_into().map_err(|_| err("key", format!("{}: not a 32-byte key", legacy.display())))?;
+            vigie_keys::check_pin(pin).map_err(|p| err("weak_pin", format!("code PIN refusé / PIN refused: {p}")))?;
+            let mut random = [0u8; vigie_keys::SALT_LEN + vigie_keys::NONCE_LEN];
+            getrandom::fill(&mut random).map_err(|e| err("key", e.to_string()))?;
+            let (salt, nonce) = random.split_at(vigie_keys::SALT_LEN);
+            let sealed =
+                vigie_keys::seal(&seed, pin, kdf_params(), salt.try_into().unwrap(), nonce.try_into().unwrap())
+                    .map_err(|e| err("key", e.to_string()))?;
+            let tmp = path.with_extension("json.tmp");
+            write_private(&tmp, sealed.to_json().as_bytes())
+                .map_err(|e| err("io", format!("{}: {e}", tmp.display())))?;
+            std::fs::rename(&tmp, &path).map_err(|e| err("io", format!("{}: {e}", path.display())))?;
+            std::fs::remove_file(&legacy).map_err(|e| err("io", format!("{}: {e}", legacy.display())))?;
+        }
+        let json = std::fs::read_to_string(&path).map_err(|e| err("io", format!("{}: {e}", path.display())))?;
+        let sealed =
+            vigie_keys::SealedKey::from_json(&json).map_err(|e| err("key", format!("{}: {e}", path.display())))?;
+        let key = vigie_keys::open(&sealed, pin).map_err(|e| match e {
+            vigie_keys::KeyError::WrongPin => err("wrong_pin", "code PIN incorrect / wrong PIN"),
+            other => err("key", other.to_string()),
+        })?;
+        *self.key.lock().unwrap() = Some(key);
+        Ok(())
     }
 
     /// Enrolment state from the settings.
@@ -182,7 +246,7 @@ impl Service {
     }
 
     /// Asks the platform at `server` to enrol this device for the officer `rio`.
-    pub async fn enrol(&self, server: &str, rio: &str, device_name: &str) -> Result<Account, AppError> {
+    pub async fn enrol(&self, server: &str, rio: &str, device_name: &str, pin: &str) -> Result<Account, AppError> {
         let server = server.trim().trim_end_matches('/');
         if !(server.starts_with("http://") || server.starts_with("https://")) {
             return Err(err("invalid", "adresse du serveur : http(s)://… / server address: http(s)://…"));
@@ -191,7 +255,7 @@ impl Service {
             return Err(err("invalid", "RIO : obligatoire / RIO: required"));
         }
         let name = if device_name.trim().is_empty() { "terminal Vigie" } else { device_name.trim() };
-        let key = self.device_key()?;
+        let key = self.create_key(pin)?;
         let id = Client::new(server).enrol(&key, rio.trim(), name).await.map_err(client_err)?;
         self.set_settings(&[
             (key::SERVER, server),
@@ -226,6 +290,7 @@ impl Service {
                 age_minutes: views::age_minutes(i.fetched_at, now),
             }),
             areas_on_device: areas.len(),
+            locked: self.locked(),
             home,
             mobile: cfg!(any(target_os = "android", target_os = "ios")),
         })
@@ -398,7 +463,10 @@ impl Service {
             Ok(r) => {
                 self.note_link(true, format!("synchronisé : {} caméras / synced: {} cameras", r.cameras, r.cameras))
             }
-            Err(e) => self.note_link(e.code != "offline", e.message.clone()),
+            // Only an answer from the platform means it was reached.
+            Err(e) => {
+                self.note_link(!matches!(e.code.as_str(), "offline" | "locked" | "not_enrolled"), e.message.clone())
+            }
         }
         result
     }
@@ -590,6 +658,16 @@ impl Service {
         let min = areas.values().map(|a| a.info.min_zoom).min().unwrap_or(12);
         let max = areas.values().map(|a| a.info.max_zoom).max().unwrap_or(16);
         (min, max)
+    }
+}
+
+/// The PIN's key derivation: the phone-sized default (19 MiB, 2 passes), or, for the
+/// end-to-end tests only, `VIGIE_TEST_FAST_KDF=1` (debug builds of Argon2 are slow).
+fn kdf_params() -> vigie_keys::KdfParams {
+    if cfg!(debug_assertions) && std::env::var_os("VIGIE_TEST_FAST_KDF").is_some_and(|v| v == "1") {
+        vigie_keys::KdfParams::fast_for_tests()
+    } else {
+        vigie_keys::KdfParams::default()
     }
 }
 

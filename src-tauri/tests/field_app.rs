@@ -159,6 +159,7 @@ fn officer_works_offline_then_syncs() {
         ("VIGIE_DATA_DIR", app_dir.display().to_string()),
         ("VIGIE_GPSD", gpsd.addr.clone()),
         ("VIGIE_SYNC_INTERVAL_S", "3".into()),
+        ("VIGIE_TEST_FAST_KDF", "1".into()),
     ])
     .unwrap_or_else(|e| panic!("{e}"));
     let shots = screenshots();
@@ -170,8 +171,12 @@ fn officer_works_offline_then_syncs() {
     s.type_into("#server", &platform.base()).unwrap();
     s.type_into("#rio", "OFF-1").unwrap();
     s.type_into("#device-name", "Portable VL 12").unwrap();
+    s.type_into("#enrol-pin", "482915").unwrap();
     s.click_css("#enrol").unwrap();
-    s.wait_text("#account-state", long, |t| t.contains("attente d'approbation")).unwrap();
+    s.wait_text("#account-state", long, |t| t.contains("attente d'approbation")).unwrap_or_else(|e| {
+        let toast = s.find("#toast").and_then(|t| s.text(&t)).unwrap_or_default();
+        panic!("{e}; the app said: {toast:?}")
+    });
     let device = platform.db.devices().unwrap().into_iter().find(|d| d.name == "Portable VL 12").expect("the device");
     let console = Actor::console();
     platform
@@ -282,6 +287,18 @@ fn officer_works_offline_then_syncs() {
     // it) sends the camera to the moderation queue, and the app says so.
     platform.start();
     s.click_css("#tab-account").unwrap();
+    // After a restart the device key is sealed again: a wrong PIN is refused, the right one
+    // opens it. It is never on disk in clear.
+    assert!(!app_dir.join("device.key").exists());
+    let sealed = std::fs::read_to_string(app_dir.join("device-key.sealed.json")).unwrap();
+    assert!(sealed.contains("argon2id"), "{sealed}");
+    s.type_into("#unlock-pin", "000000").unwrap();
+    s.click_css("#unlock").unwrap();
+    s.wait_text("#toast", long, |t| t.contains("code PIN incorrect")).unwrap();
+    s.click_css("#toast").unwrap();
+    s.type_into("#unlock-pin", "482915").unwrap();
+    s.click_css("#unlock").unwrap();
+    s.wait_text("#toast", long, |t| t.contains("déverrouillé")).unwrap();
     s.click_css("#sync").unwrap();
     s.wait_text("#sync-report", long, |t| t.contains("caméras privées envoyées")).unwrap();
     let queue = platform.db.pending_submissions().unwrap();

@@ -597,6 +597,7 @@ fn AccountPanel() -> impl IntoView {
     let server = RwSignal::new("http://127.0.0.1:8787".to_string());
     let rio = RwSignal::new(String::new());
     let device = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let last = RwSignal::new(None::<SyncReport>);
     let enrol = move |_| {
@@ -606,9 +607,15 @@ fn AccountPanel() -> impl IntoView {
             server: String,
             rio: String,
             device_name: String,
+            pin: String,
         }
-        let args =
-            Args { server: server.get_untracked(), rio: rio.get_untracked(), device_name: device.get_untracked() };
+        let args = Args {
+            server: server.get_untracked(),
+            rio: rio.get_untracked(),
+            device_name: device.get_untracked(),
+            pin: pin.get_untracked(),
+        };
+        pin.set(String::new());
         busy.set(true);
         leptos::task::spawn_local(async move {
             if let Err(e) = tauri::call::<Account, _>("enrol", &args).await {
@@ -630,17 +637,62 @@ fn AccountPanel() -> impl IntoView {
             ctx.cameras_changed.update(|n| *n += 1);
         });
     };
+    let unlock = move |_| {
+        #[derive(Serialize)]
+        struct Args {
+            pin: String,
+        }
+        let args = Args { pin: pin.get_untracked() };
+        pin.set(String::new());
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match tauri::call::<(), _>("unlock", &args).await {
+                Ok(()) => ctx.say("appareil déverrouillé / device unlocked"),
+                Err(e) => ctx.say(&e.message),
+            }
+            busy.set(false);
+            ctx.refresh_overview();
+        });
+    };
     let input = |id: &'static str, sig: RwSignal<String>| {
         view! { <input id=id prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }
     };
+    let secret = move |id: &'static str| {
+        view! {
+            <input
+                id=id
+                type="password"
+                inputmode="numeric"
+                autocomplete="off"
+                prop:value=move || pin.get()
+                on:input=move |ev| pin.set(event_target_value(&ev))
+            />
+        }
+    };
     view! {
         <h2>{move || ctx.t("Compte et synchronisation", "Account and sync")}</h2>
+        <Show when=move || ctx.overview.get().is_some_and(|o| o.locked)>
+            <p id="locked" class="pending">
+                {move || ctx.t(
+                    "Clé de l'appareil verrouillée : la consultation hors ligne reste possible, la synchronisation demande votre code PIN.",
+                    "Device key locked: offline browsing works; syncing needs your PIN.",
+                )}
+            </p>
+            <label>{move || ctx.t("Code PIN", "PIN")} {secret("unlock-pin")}</label>
+            <button id="unlock" class="primary" disabled=move || busy.get() on:click=unlock>
+                {move || ctx.t("Déverrouiller", "Unlock")}
+            </button>
+        </Show>
         {move || match ctx.overview.get().map(|o| o.account) {
             None | Some(Account::NotEnrolled) => view! {
                 <p>{ctx.t("Cet appareil n'est pas inscrit.", "This device is not enrolled.")}</p>
                 <label>{ctx.t("Adresse du serveur", "Server address")} {input("server", server)}</label>
                 <label>"RIO" {input("rio", rio)}</label>
                 <label>{ctx.t("Nom de l'appareil", "Device name")} {input("device-name", device)}</label>
+                <label>
+                    {ctx.t("Code PIN (6 chiffres ou plus ; il protège votre clé de signature)", "PIN (6 digits or more; it protects your signing key)")}
+                    {secret("enrol-pin")}
+                </label>
                 <button id="enrol" class="primary" disabled=move || busy.get() on:click=enrol>
                     {ctx.t("Demander l'inscription", "Request enrolment")}
                 </button>

@@ -34,7 +34,9 @@ On a headless machine, run it inside a virtual X server:
     let mut app = Command::new(&bin)
         .current_dir(crate::root())
         .env("VIGIE_DATA_DIR", &app_data)
-        .env("VIGIE_ENROL", format!("{},DEMO-001,{DEMO_DEVICE}", platform.url))
+        // The demo officer's PIN (it seals the device key; the « Compte » screen asks for it
+        // after a restart before syncing).
+        .env("VIGIE_ENROL", format!("{},DEMO-001,{DEMO_DEVICE},{DEMO_PIN}", platform.url))
         .env("VIGIE_AUTO_AREA", "monaco")
         .env("VIGIE_SYNC_INTERVAL_S", "5")
         .spawn()
@@ -45,6 +47,9 @@ On a headless machine, run it inside a virtual X server:
     anyhow::ensure!(status.success(), "the app exited with {status}");
     Ok(())
 }
+
+/// The demo officer's PIN.
+const DEMO_PIN: &str = "246810";
 
 /// The name the demo app enrols under.
 const DEMO_DEVICE: &str = "Démo Vigie (cargo xtask run)";

@@ -98,6 +98,8 @@ pub struct Overview {
     pub data: Option<DataAge>,
     /// The basemap areas on the device.
     pub areas_on_device: usize,
+    /// The device key waits for the officer's PIN (syncing needs it; browsing does not).
+    pub locked: bool,
     /// Where the map should open: `[lon, lat, zoom]`.
     pub home: [f64; 3],
     /// Whether this is a phone (the position comes from the OS) rather than a laptop.

@@ -2,6 +2,8 @@
 //! resumed, cut by a proxy mid-transfer and resumed, restarted when the platform's file
 //! changed between the two halves, and refused when the bytes do not hash right.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigie_client::{AreaInfo, Client, ClientError, DownloadOutcome, Progress};
 use vigie_server::audit::Actor;
-use vigie_server::model::{DeviceState, NewUser, Role};
+use vigie_server::model::DeviceState;
 
 struct Platform {
     dir: tempfile::TempDir,
@@ -32,17 +34,7 @@ impl Platform {
             ..Default::default()
         };
         let db = vigie_server::open_db(&config).unwrap();
-        let console = Actor::console();
-        db.add_unit("DSP-98", "Sûreté publique", console.entry("unit.add", serde_json::json!({}))).unwrap();
-        let user = NewUser {
-            rio: "OFF-1".into(),
-            name: "Agent".into(),
-            rank: "gardien".into(),
-            qualite: "APJ".into(),
-            unit: "DSP-98".into(),
-            role: Role::Officer,
-        };
-        db.add_user(&user, chrono::Utc::now(), console.entry("user.add", serde_json::json!({}))).unwrap();
+        common::seed_officer(&db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -2,13 +2,15 @@
 //! store: enrol, wait for approval, log in, full package, delta, then the platform goes
 //! away and the store still answers.
 
+mod common;
+
 use std::path::PathBuf;
 
 use ed25519_dalek::SigningKey;
 use vigie_client::{Client, ClientError};
 use vigie_core::sync::Area;
 use vigie_server::audit::Actor;
-use vigie_server::model::{DeviceState, NewUser, Role};
+use vigie_server::model::DeviceState;
 use vigie_store::Store;
 
 fn shared(rel: &str) -> PathBuf {
@@ -25,17 +27,8 @@ async fn enrol_sync_and_keep_working_offline() {
         ..Default::default()
     };
     let db = vigie_server::open_db(&config).unwrap();
+    common::seed_officer(&db);
     let console = Actor::console();
-    db.add_unit("DSP-98", "Sûreté publique", console.entry("unit.add", serde_json::json!({}))).unwrap();
-    let user = NewUser {
-        rio: "OFF-1".into(),
-        name: "Agent".into(),
-        rank: "gardien".into(),
-        qualite: "APJ".into(),
-        unit: "DSP-98".into(),
-        role: Role::Officer,
-    };
-    db.add_user(&user, chrono::Utc::now(), console.entry("user.add", serde_json::json!({}))).unwrap();
     let file = shared("cameras/monaco-osm-2025.geojson");
     vigie_server::registry::import_file(
         &db,

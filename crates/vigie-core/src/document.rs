@@ -222,7 +222,7 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-mod b64 {
+pub(crate) mod b64 {
     //! Base64 (standard alphabet, padded) for signatures on the wire.
     use base64::Engine;
 

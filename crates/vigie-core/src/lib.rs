@@ -28,6 +28,8 @@
 //! - [`requisition`]: the legal bases and what blocks or warns before signing.
 //! - [`act`]: what a requisition or a preservation request says, field by field.
 //! - [`document`]: signed documents (requisitions), their canonical bytes, statuses.
+//! - [`proof`]: what proves a signed document offline (PDF, QR code) and its check.
+//! - [`outbox`]: the device's queue of signed documents and its retry rules.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -42,7 +44,9 @@ pub mod geo;
 pub mod import;
 pub mod index;
 pub mod moderation;
+pub mod outbox;
 pub mod position;
+pub mod proof;
 pub mod requisition;
 pub mod retention;
 pub mod sync;

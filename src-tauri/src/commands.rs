@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use tauri::{AppHandle, Emitter, Runtime, State};
 use vigie_view::{
-    Account, AppError, AreaView, Around, AroundRequest, CameraCard, NewPrivateCamera, Overview, PositionView,
-    SyncReport,
+    Account, AppError, AreaView, Around, AroundRequest, CameraCard, DocumentView, DraftForm, DraftProblem,
+    DraftRequest, NewPrivateCamera, OutboxItem, Overview, PositionView, ReviewItem, SignRequest, SyncReport,
 };
 
 use crate::service::{parse_time, Service};
@@ -151,6 +151,75 @@ pub fn pause_download(svc: Svc<'_>, id: String) {
 #[tauri::command]
 pub async fn delete_area(svc: Svc<'_>, id: String) -> Result<(), AppError> {
     svc.delete_area(&id).await
+}
+
+/// Drafts for the cameras chosen: one per holder.
+#[tauri::command(async)]
+pub fn draft(svc: Svc<'_>, request: DraftRequest) -> Result<Vec<DraftForm>, AppError> {
+    svc.draft(&request, now())
+}
+
+/// What is wrong with a draft, blocking problems first.
+#[tauri::command(async)]
+pub fn check_draft(svc: Svc<'_>, form: DraftForm) -> Result<Vec<DraftProblem>, AppError> {
+    svc.check_draft(&form, now())
+}
+
+/// Signs a draft with the PIN and queues it; a sync starts at once in the background.
+#[tauri::command(async)]
+pub fn sign(svc: Svc<'_>, request: SignRequest) -> Result<OutboxItem, AppError> {
+    let item = svc.sign(&request, now())?;
+    let background = Arc::clone(&svc);
+    tauri::async_runtime::spawn(async move { background.sync_auto().await });
+    Ok(item)
+}
+
+/// The outbox.
+#[tauri::command(async)]
+pub fn outbox(svc: Svc<'_>) -> Result<Vec<OutboxItem>, AppError> {
+    svc.outbox(now())
+}
+
+/// One document, with its history.
+#[tauri::command(async)]
+pub fn document(svc: Svc<'_>, id: String) -> Result<DocumentView, AppError> {
+    svc.document(&id, now())
+}
+
+/// Cancels a document that never left the device.
+#[tauri::command(async)]
+pub fn cancel_document(svc: Svc<'_>, id: String) -> Result<(), AppError> {
+    svc.cancel_document(&id, now())
+}
+
+/// A draft amending a returned document.
+#[tauri::command(async)]
+pub fn amend(svc: Svc<'_>, id: String) -> Result<DraftForm, AppError> {
+    svc.amend(&id, now())
+}
+
+/// Writes the document's PDF; returns its path.
+#[tauri::command(async)]
+pub fn pdf(svc: Svc<'_>, id: String) -> Result<String, AppError> {
+    svc.pdf(&id)
+}
+
+/// The unit's documents awaiting review (supervisors).
+#[tauri::command]
+pub async fn review(svc: Svc<'_>) -> Result<Vec<ReviewItem>, AppError> {
+    svc.review(now()).await
+}
+
+/// Countersigns a document with the PIN.
+#[tauri::command]
+pub async fn countersign(svc: Svc<'_>, id: String, pin: String) -> Result<(), AppError> {
+    svc.countersign(&id, &pin).await
+}
+
+/// Returns a document to its author with a comment.
+#[tauri::command]
+pub async fn return_document(svc: Svc<'_>, id: String, comment: String) -> Result<(), AppError> {
+    svc.return_document(&id, &comment).await
 }
 
 #[cfg(test)]

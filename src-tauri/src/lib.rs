@@ -64,6 +64,17 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, smoke: commands::Smoke) -> 
             commands::download_area,
             commands::pause_download,
             commands::delete_area,
+            commands::draft,
+            commands::check_draft,
+            commands::sign,
+            commands::outbox,
+            commands::document,
+            commands::cancel_document,
+            commands::amend,
+            commands::pdf,
+            commands::review,
+            commands::countersign,
+            commands::return_document,
         ])
         .setup(|app| {
             let dir = match std::env::var_os("VIGIE_DATA_DIR") {
@@ -116,7 +127,7 @@ async fn background<R: Runtime>(app: tauri::AppHandle<R>, svc: Arc<Service>) {
     let auto_area = std::env::var("VIGIE_AUTO_AREA").ok();
     loop {
         if !matches!(svc.account(), vigie_view::Account::NotEnrolled | vigie_view::Account::Refused { .. }) {
-            let _ = svc.sync().await;
+            let _ = svc.sync_auto().await;
             if let Some(id) = &auto_area {
                 if matches!(svc.account(), vigie_view::Account::Enrolled { .. })
                     && !svc.areas().await.unwrap_or_default().iter().any(|a| &a.id == id && a.on_device)

@@ -33,6 +33,8 @@ use vigie_view::{
 use crate::position::Positions;
 use crate::views;
 
+mod requisitions;
+
 /// Where the map opens before any area is on the device: Monaco, the demo's area.
 const DEFAULT_HOME: [f64; 3] = [7.4246, 43.7384, 14.0];
 
@@ -60,6 +62,8 @@ mod key {
     pub const DEVICE_ID: &str = "device_id";
     /// `pending`, `enrolled`, `refused:<message>`.
     pub const ENROLMENT: &str = "enrolment";
+    /// The officer's profile from the platform (JSON of `vigie_client::Me`): what acts print.
+    pub const PROFILE: &str = "profile";
 }
 
 /// A basemap area on the device, as recorded when its download completed.
@@ -293,6 +297,8 @@ impl Service {
             locked: self.locked(),
             home,
             mobile: cfg!(any(target_os = "android", target_os = "ios")),
+            role: self.profile().map(|p| p.role),
+            outbox_queued: self.queued_documents(),
         })
     }
 
@@ -453,12 +459,23 @@ impl Service {
         link.last_message = Some(message);
     }
 
-    /// Logs in, brings the registry of the downloaded areas up to date, sends the private
-    /// cameras and brings back moderation decisions. Records whether the platform answered.
+    /// "Synchroniser" pressed: everything, the outbox's backoff skipped.
     pub async fn sync(&self) -> Result<SyncReport, AppError> {
+        self.sync_with(true).await
+    }
+
+    /// The background loop's sync: documents whose retry is not due yet wait.
+    pub async fn sync_auto(&self) -> Result<SyncReport, AppError> {
+        self.sync_with(false).await
+    }
+
+    /// Logs in, pulls the officer's profile, pushes the outbox and brings back document
+    /// statuses, brings the registry of the downloaded areas up to date, sends the private
+    /// cameras and brings back moderation decisions. Records whether the platform answered.
+    async fn sync_with(&self, on_demand: bool) -> Result<SyncReport, AppError> {
         let _one = self.sync_lock.lock().await;
         self.link.lock().unwrap().syncing = true;
-        let result = self.sync_inner().await;
+        let result = self.sync_inner(on_demand).await;
         match &result {
             Ok(r) => {
                 self.note_link(true, format!("synchronisé : {} caméras / synced: {} cameras", r.cameras, r.cameras))
@@ -471,7 +488,7 @@ impl Service {
         result
     }
 
-    async fn sync_inner(&self) -> Result<SyncReport, AppError> {
+    async fn sync_inner(&self, on_demand: bool) -> Result<SyncReport, AppError> {
         let (mut client, key, device_id) = self.client()?;
         match client.login(&key, device_id).await {
             Ok(()) => self.set_settings(&[(key::ENROLMENT, "enrolled")])?,
@@ -481,10 +498,14 @@ impl Service {
             }
             Err(e) => return Err(client_err(e)),
         }
+        let me = client.me().await.map_err(client_err)?;
+        self.set_settings(&[(key::PROFILE, &serde_json::to_string(&me).map_err(|e| err("platform", e.to_string()))?)])?;
+        let mut store = Store::open(self.dir.join("vigie.sqlite")).map_err(store_err)?;
+        // Signed documents first: they are what a lost minute costs most.
+        let documents = client.sync_outbox(&mut store, on_demand, jitter).await.map_err(client_err)?;
         if let Ok(list) = client.areas().await {
             *self.remote_areas.lock().unwrap() = list;
         }
-        let mut store = Store::open(self.dir.join("vigie.sqlite")).map_err(store_err)?;
         let area = self.registry_area().await;
         let version = match area {
             Some(area) => client.sync_registry(&mut store, area).await.map_err(client_err)?,
@@ -493,7 +514,14 @@ impl Service {
         let private = client.sync_private_cameras(&mut store).await.map_err(client_err)?;
         let cameras = store.registry_info().map_err(store_err)?.map(|i| i.cameras).unwrap_or(0);
         self.invalidate();
-        Ok(SyncReport { version, cameras, submitted: private.submitted, decided: private.decided })
+        Ok(SyncReport {
+            version,
+            cameras,
+            submitted: private.submitted,
+            decided: private.decided,
+            documents_sent: documents.sent,
+            documents_updated: documents.updated,
+        })
     }
 
     /// The registry to keep: the box around every downloaded area.
@@ -669,6 +697,12 @@ fn kdf_params() -> vigie_keys::KdfParams {
     } else {
         vigie_keys::KdfParams::default()
     }
+}
+
+/// A number in [0, 1) to spread outbox retries.
+fn jitter() -> f64 {
+    let mut b = [0u8; 4];
+    getrandom::fill(&mut b).map(|_| f64::from(u32::from_le_bytes(b)) / 4_294_967_296.0).unwrap_or(0.5)
 }
 
 /// Length of the partial download beside `dest`.

@@ -29,8 +29,7 @@ pub fn local_hms(t: Timestamp) -> String {
 
 /// The eight compass points, in French (O for ouest).
 pub fn compass(bearing_deg: f64) -> &'static str {
-    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SO", "O", "NO"];
-    POINTS[((bearing_deg.rem_euclid(360.0) + 22.5) / 45.0) as usize % 8]
+    vigie_core::geo::compass_fr(bearing_deg)
 }
 
 /// The serde name of a domain enum (`in_service`, `panning`…).

@@ -12,6 +12,7 @@
 pub mod fmt;
 pub mod i18n;
 pub mod map;
+mod requisition;
 mod screens;
 pub mod tauri;
 
@@ -39,6 +40,12 @@ pub enum Panel {
     Areas,
     /// Enrolment and sync.
     Account,
+    /// « Rédiger » : the drafts being written.
+    Draft,
+    /// « Envois » : the outbox.
+    Outbox,
+    /// « Relecture » : supervisor review.
+    Review,
 }
 
 /// What a tap on the map does.
@@ -87,6 +94,10 @@ pub struct Ctx {
     pub downloads: RwSignal<std::collections::HashMap<String, vigie_view::AreaProgress>>,
     /// Bumped when an area download ended (the areas panel reloads its list).
     pub areas_changed: RwSignal<u32>,
+    /// The drafts being written, one per holder.
+    pub drafts: RwSignal<Vec<vigie_view::DraftForm>>,
+    /// Where the last PDF was written.
+    pub pdf_path: RwSignal<Option<String>>,
 }
 
 impl Ctx {
@@ -158,6 +169,8 @@ pub fn App() -> impl IntoView {
         toast: RwSignal::new(None),
         downloads: RwSignal::new(Default::default()),
         areas_changed: RwSignal::new(0),
+        drafts: RwSignal::new(Vec::new()),
+        pdf_path: RwSignal::new(None),
     };
     provide_context(ctx);
     if tauri::in_tauri() {
@@ -300,6 +313,10 @@ fn Nav() -> impl IntoView {
             {tab(Panel::Map, "tab-map", "Carte", "Map")}
             {tab(Panel::Around, "tab-around", "Autour de moi", "Around me")}
             {tab(Panel::Add, "tab-add", "Ajouter", "Add")}
+            {tab(Panel::Outbox, "tab-outbox", "Envois", "Outbox")}
+            <Show when=move || ctx.overview.get().and_then(|o| o.role).as_deref() == Some("supervisor")>
+                {tab(Panel::Review, "tab-review", "Relecture", "Review")}
+            </Show>
             {tab(Panel::Areas, "tab-areas", "Zones", "Areas")}
             {tab(Panel::Account, "tab-account", "Compte", "Account")}
         </nav>

@@ -104,6 +104,9 @@ pub fn Panels() -> impl IntoView {
                     Panel::Add => view! { <AddPanel/> }.into_any(),
                     Panel::Areas => view! { <AreasPanel/> }.into_any(),
                     Panel::Account => view! { <AccountPanel/> }.into_any(),
+                    Panel::Draft => view! { <crate::requisition::DraftPanel/> }.into_any(),
+                    Panel::Outbox => view! { <crate::requisition::OutboxPanel/> }.into_any(),
+                    Panel::Review => view! { <crate::requisition::ReviewPanel/> }.into_any(),
                     Panel::Map => ().into_any(),
                 }}
             </aside>
@@ -157,6 +160,18 @@ pub fn Card() -> impl IntoView {
                                     .map(|v| format!(" ({} {v})", ctx.t("vérifié le", "verified")))}
                             </p>
                             <p class=urgency id="card-erased">{c.erased_text.clone()}</p>
+                            {
+                                let id = c.id.clone();
+                                view! {
+                                    <button
+                                        id="card-draft"
+                                        class="primary"
+                                        on:click=move |_| crate::requisition::start_draft(ctx, vec![id.clone()])
+                                    >
+                                        {ctx.t("Rédiger une réquisition", "Draft a requisition")}
+                                    </button>
+                                }
+                            }
                             <p class="retention">
                                 {format!("{} {}", ctx.t("Conservation :", "Retention:"), c.retention_days)}
                                 {ctx.t(" jours", " days")}
@@ -274,7 +289,23 @@ fn AroundPanel() -> impl IntoView {
                 .get()
                 .map(|a| {
                     let count = a.rows.len();
+                    let seeing: Vec<String> = a
+                        .rows
+                        .iter()
+                        .filter(|r| r.visibility.is_some())
+                        .map(|r| r.camera.id.clone())
+                        .collect();
+                    let any_seeing = !seeing.is_empty();
                     view! {
+                        {any_seeing.then(|| view! {
+                            <button
+                                id="around-draft"
+                                class="primary"
+                                on:click=move |_| crate::requisition::start_draft(ctx, seeing.clone())
+                            >
+                                {ctx.t("Rédiger pour les caméras qui voyaient", "Draft for the cameras that saw it")}
+                            </button>
+                        })}
                         <p class="around-point">
                             {format!("{} · {} · ", a.point_label, a.at_local)}
                             {format!("{count} ")}
@@ -310,6 +341,20 @@ fn AroundPanel() -> impl IntoView {
                                                 r.visibility.clone().unwrap_or_else(|| "no".into()),
                                             )>{sees}</span>
                                             <span class="erased">{r.camera.erased_text.clone()}</span>
+                                            {
+                                                let id = r.camera.id.clone();
+                                                view! {
+                                                    <button
+                                                        class="draft small"
+                                                        on:click=move |ev| {
+                                                            ev.stop_propagation();
+                                                            crate::requisition::start_draft(ctx, vec![id.clone()]);
+                                                        }
+                                                    >
+                                                        {ctx.t("Réquisition", "Requisition")}
+                                                    </button>
+                                                }
+                                            }
                                             {r.camera.private_state.clone().map(|s| view! {
                                                 <span class="private">{private_fr(ctx, &s)}</span>
                                             })}

@@ -29,6 +29,8 @@ pub const APT_PACKAGES: &[&str] = &[
     // gpsd and gpsfake: the car GNSS source is tested against a real gpsd.
     "gpsd",
     "gpsd-clients",
+    // pdftotext and pdftoppm: the printed requisition is read back by a real PDF reader.
+    "poppler-utils",
 ];
 
 /// Installs the missing Debian packages among `pkgs`.

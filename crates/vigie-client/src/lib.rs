@@ -1,6 +1,7 @@
 //! The field app's side of the platform API: ask to enrol a device, log in with its key,
-//! bring the device store's registry up to date, submit private cameras, and download
-//! offline basemap areas resumably.
+//! bring the device store's registry up to date, submit private cameras, download
+//! offline basemap areas resumably, push the outbox of signed documents and bring their
+//! statuses back, and review a unit's documents.
 //!
 //! Thin by design: what is signed comes from `vigie_core::auth`, what a registry update
 //! means from `vigie_core::sync`, where it is kept from `vigie_store`. This crate only
@@ -18,6 +19,9 @@ pub use vigie_core::sync::AreaInfo;
 use vigie_core::sync::{Area, RegistryUpdate};
 use vigie_core::{auth, Camera};
 use vigie_store::{PrivateState, Store};
+
+mod documents;
+pub use documents::{Me, OutboxSync, RemoteDocument};
 
 /// What went wrong talking to the platform.
 #[derive(Debug, thiserror::Error)]

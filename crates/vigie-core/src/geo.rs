@@ -279,3 +279,10 @@ mod tests {
         }
     }
 }
+
+/// The eight compass points of a bearing, in French (O for ouest), as people and printed
+/// requisitions name directions.
+pub fn compass_fr(bearing_deg: f64) -> &'static str {
+    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SO", "O", "NO"];
+    POINTS[((bearing_deg.rem_euclid(360.0) + 22.5) / 45.0) as usize % 8]
+}

@@ -28,7 +28,7 @@ use vigie_core::{CameraIndex, LatLon};
 use crate::audit::Actor;
 use crate::config::Config;
 use crate::db::{Db, DbError, DocumentDecision, DocumentRecord, NewDocument, Received};
-use crate::model::{DeviceState, Principal, Role};
+use crate::model::{DeviceState, Me, Principal, Role};
 use crate::registry;
 
 /// Shared state of the server.
@@ -94,6 +94,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/areas", "any session"),
     ("GET", "/v1/areas/{id}/tiles.pmtiles", "any session (audited; Range requests resume)"),
     ("GET", "/v1/openapi.json", "any session"),
+    ("POST", "/v1/verify", "public: a holder checks a requisition they received (audited; says nothing they do not hold)"),
 ];
 
 /// The router.
@@ -123,6 +124,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/areas", get(areas_index))
         .route("/v1/areas/{id}/tiles.pmtiles", get(areas_tiles))
         .route("/v1/openapi.json", get(openapi_show))
+        .route("/v1/verify", post(verify_document).layer(axum::extract::DefaultBodyLimit::max(VERIFY_MAX_BYTES)))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         // Tiles are compressed already, and a gzip-encoded whole file would have neither a
         // length nor byte offsets a resume could use (ranges are never compressed anyway).
@@ -417,8 +419,39 @@ async fn openapi_show(_: Principal) -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
 
-async fn me_show(p: Principal) -> Json<Principal> {
-    Json(p)
+async fn me_show(p: Principal, State(st): State<Arc<AppState>>) -> Result<Json<Me>, ApiError> {
+    blocking(move || {
+        let profile = st.db.profile(&p.rio)?;
+        Ok(Json(Me { principal: p, profile }))
+    })
+    .await
+}
+
+/// The largest file `/v1/verify` reads (a printed requisition is a few dozen kB).
+pub const VERIFY_MAX_BYTES: usize = 4 << 20;
+
+/// A holder (a shop, a bank, a car park operator: not an account here) checks the
+/// requisition they received: its PDF, its proof JSON or its QR code's text. The only
+/// route open without a session besides enrolment and login, on purpose: it answers
+/// whether what the caller already holds is authentic, and where it stands; every check
+/// is audited. 200 when authentic, 422 otherwise, with the reason.
+async fn verify_document(
+    State(st): State<Arc<AppState>>,
+    headers: header::HeaderMap,
+    body: bytes::Bytes,
+) -> Result<(StatusCode, Json<crate::verify::Outcome>), ApiError> {
+    let from = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).unwrap_or("direct").to_string();
+    blocking(move || {
+        let outcome = crate::verify::check_file(&st.db, &body);
+        let actor = Actor { name: "public:holder".into(), role: None, unit: None };
+        st.db.audit(actor.entry(
+            "document.verify",
+            serde_json::json!({ "valid": outcome.valid, "digest": outcome.digest, "bytes": body.len(), "from": from }),
+        ))?;
+        let status = if outcome.valid { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        Ok((status, Json(outcome)))
+    })
+    .await
 }
 
 /// The area and version a device asks the registry for.
@@ -721,6 +754,7 @@ async fn documents_countersign(
             from: DocumentStatus::Received,
             to: DocumentStatus::Countersigned,
             by: &p.rio,
+            device: p.device,
             at: Utc::now(),
             comment: None,
             countersignature: Some(&sig),
@@ -746,6 +780,7 @@ async fn documents_return(
             from: DocumentStatus::Received,
             to: DocumentStatus::Returned,
             by: &p.rio,
+            device: p.device,
             at: Utc::now(),
             comment: Some(&comment),
             countersignature: None,
@@ -792,6 +827,7 @@ async fn documents_status(
             from: doc.status,
             to: req.status,
             by: &p.rio,
+            device: p.device,
             at: Utc::now(),
             comment: req.comment.as_deref().or(doc.comment.as_deref()),
             countersignature: None,

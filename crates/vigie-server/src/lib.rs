@@ -4,7 +4,8 @@
 //! Layers: `api` (HTTP shell: extract, call, map errors) and the administration CLI in
 //! `main.rs` both call `db` (storage, one transaction per unit of work with its audit
 //! entry) and `registry` (use cases); `areas` describes and serves the offline basemap
-//! files. Domain logic lives in `vigie-core`.
+//! files; `verify` checks a printed requisition against the enrolled keys. Domain logic
+//! lives in `vigie-core`, the printed document in `vigie-pdf`.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod model;
 pub mod openapi;
 pub mod registry;
+pub mod verify;
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use vigie_core::act::IssuingService;
 use vigie_core::audit::verify_chain;
 use vigie_core::{Holder, LatLon};
 use vigie_server::audit::Actor;
@@ -71,6 +72,15 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Checks a requisition (its PDF as Vigie printed it, or its proof JSON) against the
+    /// enrolled keys: exits 0 if it is authentic, 1 naming what is wrong.
+    Verify {
+        /// The PDF or JSON file.
+        file: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,12 +114,20 @@ enum CamerasQuery {
 
 #[derive(Subcommand)]
 enum UnitAction {
-    /// Adds a unit.
+    /// Adds a unit (the service printed on its officers' requisitions).
     Add {
         #[arg(long)]
         code: String,
         #[arg(long)]
         name: String,
+        /// Postal address.
+        #[arg(long, default_value = "")]
+        address: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// Functional e-mail address.
+        #[arg(long, default_value = "")]
+        email: String,
     },
 }
 
@@ -267,12 +285,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 println!("{} camera(s)", hits.len());
             }
         }
-        Command::Unit { action: UnitAction::Add { code, name } } => {
-            let id = db.add_unit(
-                &code,
-                &name,
-                console.entry("unit.add", serde_json::json!({ "code": code, "name": name })),
-            )?;
+        Command::Unit { action: UnitAction::Add { code, name, address, phone, email } } => {
+            let service = IssuingService { unit: code.clone(), name: name.clone(), address, phone, email };
+            let id = db.add_service(&service, console.entry("unit.add", serde_json::json!(service)))?;
             println!("unit {code} added (id {id})");
         }
         Command::User { action: UserAction::Add { rio, name, rank, qualite, unit, role } } => {
@@ -313,6 +328,22 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             DeviceAction::Refuse { id } => decide(&db, &console, id, DeviceState::Refused)?,
             DeviceAction::Revoke { id } => decide(&db, &console, id, DeviceState::Revoked)?,
         },
+        Command::Verify { file, json } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let outcome = vigie_server::verify::check_file(&db, &bytes);
+            db.audit(console.entry(
+                "document.verify",
+                serde_json::json!({ "file": file.display().to_string(), "valid": outcome.valid, "digest": outcome.digest }),
+            ))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                println!("{}: {}", file.display(), outcome.summary());
+            }
+            if !outcome.valid {
+                return Ok(std::process::ExitCode::from(1));
+            }
+        }
         Command::Audit { action: AuditAction::Verify } => {
             let (entries, head) = db.audit_log()?;
             match verify_chain(&entries, head) {

@@ -133,3 +133,25 @@ pub struct Principal {
     /// Unit code.
     pub unit: String,
 }
+
+/// What a user's acts print about them, beyond their name and RIO.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Profile {
+    /// Rank.
+    pub rank: String,
+    /// OPJ, APJ, APJA or NONE.
+    pub qualite: String,
+    /// Their unit, as the service issuing their acts.
+    pub service: vigie_core::act::IssuingService,
+}
+
+/// `GET /v1/me`: who is calling, and their profile.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Me {
+    /// The session.
+    #[serde(flatten)]
+    pub principal: Principal,
+    /// The profile.
+    #[serde(flatten)]
+    pub profile: Profile,
+}

@@ -13,7 +13,7 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
     ("POST", "/v1/enrolments", "Ask to enrol a device (signed by its key)", Some("EnrolRequest"), "EnrolAccepted"),
     ("POST", "/v1/auth/challenge", "Get a one-time login challenge", Some("ChallengeRequest"), "Challenge"),
     ("POST", "/v1/auth/token", "Exchange a signed challenge for a session token", Some("TokenRequest"), "Session"),
-    ("GET", "/v1/me", "Who the session is", None, "Principal"),
+    ("GET", "/v1/me", "Who the session is, with what their acts print (rank, qualité, service)", None, "Me"),
     ("GET", "/v1/registry", "Registry of an area: full package, or delta since a version", None, "RegistryUpdate"),
     ("GET", "/v1/cameras/near", "Cameras near a point", None, "CameraHits"),
     ("GET", "/v1/cameras/seeing", "Cameras that could have seen a point at a moment", None, "CameraHits"),
@@ -54,6 +54,13 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
         "PmTiles",
     ),
     ("GET", "/v1/openapi.json", "This description", None, "OpenApi"),
+    (
+        "POST",
+        "/v1/verify",
+        "Check a requisition: its PDF, its proof JSON or its QR code's text (200 authentic, 422 not)",
+        Some("VerifyFile"),
+        "VerifyOutcome",
+    ),
 ];
 
 /// Query parameters of the operations that take some: (path, name, type, required).
@@ -98,6 +105,10 @@ fn schemas() -> Value {
         "Principal": object(&["rio", "name", "role", "unit"], json!({
             "device": { "type": "integer" }, "rio": s, "name": s, "unit": s,
             "role": { "enum": ["officer", "supervisor", "csu_operator", "admin"] } })),
+        "Me": object(&["rio", "name", "role", "unit", "rank", "qualite", "service"], json!({
+            "device": { "type": "integer" }, "rio": s, "name": s, "unit": s, "rank": s, "qualite": s,
+            "role": { "enum": ["officer", "supervisor", "csu_operator", "admin"] },
+            "service": object(&["name", "unit"], json!({ "name": s, "unit": s, "address": s, "phone": s, "email": s })) })),
         "RegistryUpdate": { "type": "object", "required": ["kind", "protocol"], "properties": {
             "kind": { "enum": ["full", "delta"] }, "protocol": { "const": vigie_core::sync::PROTOCOL_VERSION },
             "version": { "type": "integer" }, "from": { "type": "integer" }, "to": { "type": "integer" },
@@ -115,6 +126,10 @@ fn schemas() -> Value {
         "Documents": { "type": "array", "items": { "type": "object" } },
         "Decision": object(&[], json!({ "signature": b64, "comment": s })),
         "OpenApi": { "type": "object" },
+        "VerifyFile": { "type": "string", "contentMediaType": "application/pdf",
+            "description": "the PDF as printed, the proof JSON, or the QR code's text (VIGIE1;…)" },
+        "VerifyOutcome": object(&["valid"], json!({ "valid": { "type": "boolean" }, "digest": s, "error": s,
+            "platform_status": s, "verified": { "type": "object" } })),
         "StatusChange": object(&["status"], json!({ "status": { "enum": ["sent_to_holder", "acknowledged", "fulfilled"] }, "comment": s })),
         "Camera": object(&["id", "kind", "placements"], json!({ "id": s, "kind": { "const": "private" }, "placements": { "type": "array" } })),
         "Submission": object(&["id", "state"], json!({ "id": s, "state": { "enum": ["pending", "accepted", "merged", "refused"] }, "duplicate_of": s })),
@@ -137,7 +152,7 @@ pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary, body, response) in OPERATIONS {
         let who = ROUTES.iter().find(|(m, p, _)| m == method && p == path).map(|r| r.2).unwrap_or("any session");
-        let signed = path.starts_with("/v1/enrolments") || path.starts_with("/v1/auth/");
+        let signed = path.starts_with("/v1/enrolments") || path.starts_with("/v1/auth/") || *path == "/v1/verify";
         let mut params: Vec<Value> = QUERY
             .iter()
             .filter(|(p, ..)| p == path)
@@ -173,7 +188,8 @@ pub fn document() -> Value {
             op["responses"]["416"] = json!({ "description": "the range starts past the end", "content": error });
         }
         if let Some(b) = body {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } } });
+            let media = if *b == "VerifyFile" { "application/octet-stream" } else { "application/json" };
+            op["requestBody"] = json!({ "required": true, "content": { media: { "schema": { "$ref": format!("#/components/schemas/{b}") } } } });
         }
         paths.entry(path.to_string()).or_insert_with(|| json!({}))[method.to_ascii_lowercase()] = op;
     }

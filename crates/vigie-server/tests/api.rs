@@ -19,8 +19,14 @@ async fn every_route_refuses_a_request_without_valid_credentials() {
     let admin = s.session("ADM-1", "BT-38", Role::Admin).await;
     let anonymous = Device::new("nobody");
     let forged = Device { token: Some("not-a-token".into()), ..Device::new("nobody") };
-    for (method, route, _) in vigie_server::api::ROUTES {
+    for (method, route, who_may) in vigie_server::api::ROUTES {
         let path = path_of(route);
+        if who_may.starts_with("public") {
+            // Open by design (holders): it must still refuse what is not an authentic document.
+            let r = s.http.post(s.url(&path)).json(&serde_json::json!({})).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 422, "{route} accepted an empty document");
+            continue;
+        }
         for who in [&anonymous, &forged] {
             let status = match *method {
                 "GET" => who.get(&s, &path).await.0,

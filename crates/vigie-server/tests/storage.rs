@@ -202,6 +202,7 @@ fn documents_are_stored_once_even_when_pushed_concurrently() {
             from: DocumentStatus::Received,
             to: DocumentStatus::Returned,
             by: "SUP-1",
+            device,
             at: Utc::now(),
             comment: Some("Préciser"),
             countersignature: None,
@@ -217,7 +218,7 @@ fn documents_are_stored_once_even_when_pushed_concurrently() {
             (DocumentStatus::Returned, Some("Préciser")),
             "{engine}"
         );
-        assert_eq!(stored.document["body"]["procedure"], "2026/1", "{engine}");
+        assert_eq!(stored.proof.document.body["procedure"], "2026/1", "{engine}");
     }
 }
 

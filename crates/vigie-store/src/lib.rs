@@ -2,6 +2,7 @@
 //!
 //! - the cached camera registry, with the platform version it came from and when;
 //! - the private cameras the officer added, with their moderation state;
+//! - the outbox: signed documents until the platform has them, their statuses and history;
 //! - settings.
 //!
 //! # Contract
@@ -18,6 +19,9 @@
 #![forbid(unsafe_code)]
 
 mod migrations;
+mod outbox;
+
+pub use outbox::{DocumentEvent, OutboxEntry};
 
 use std::path::{Path, PathBuf};
 
@@ -73,6 +77,17 @@ pub enum StoreError {
         /// Why the update does not apply.
         source: vigie_core::sync::SyncError,
     },
+    /// The officer cannot cancel this document.
+    #[error("document {id}: {source}")]
+    Cancel {
+        /// The document.
+        id: String,
+        /// Why.
+        source: vigie_core::outbox::CancelError,
+    },
+    /// No such document in the outbox.
+    #[error("document {0} is not on this device")]
+    UnknownDocument(String),
     /// A camera that breaks the model's invariants.
     #[error("camera {id}: {problem}")]
     InvalidCamera {

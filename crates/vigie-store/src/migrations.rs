@@ -36,6 +36,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     // 3: the area the cached registry covers (JSON), for registry deltas.
     "ALTER TABLE registry_meta ADD COLUMN area TEXT;",
+    // 4: signed documents waiting for, or back from, the platform; and their history.
+    "CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        proof TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'cancelled', 'refused')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT,
+        may_have_left INTEGER NOT NULL DEFAULT 0,
+        platform_status TEXT,
+        comment TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+     );
+     CREATE TABLE document_events (
+        seq INTEGER PRIMARY KEY,
+        document TEXT NOT NULL REFERENCES outbox (id),
+        at TEXT NOT NULL,
+        what TEXT NOT NULL,
+        detail TEXT
+     );
+     CREATE INDEX document_events_by_document ON document_events (document, seq);",
 ];
 
 /// The schema version this build writes.

@@ -104,6 +104,10 @@ pub struct Overview {
     pub home: [f64; 3],
     /// Whether this is a phone (the position comes from the OS) rather than a laptop.
     pub mobile: bool,
+    /// The officer's role on the platform, once known (`supervisor` sees « Relecture »).
+    pub role: Option<String>,
+    /// Documents waiting in the outbox.
+    pub outbox_queued: usize,
 }
 
 /// Where the officer is, or why that is not known.
@@ -284,4 +288,152 @@ pub struct SyncReport {
     pub submitted: usize,
     /// Moderation decisions received.
     pub decided: usize,
+    /// Signed documents the platform now has.
+    pub documents_sent: usize,
+    /// Document statuses that changed.
+    pub documents_updated: usize,
+}
+
+/// "Rédiger une réquisition": the cameras chosen, and the incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftRequest {
+    /// Camera ids, nearest first.
+    pub cameras: Vec<String>,
+    /// The incident time (RFC 3339; none: now).
+    pub at: Option<String>,
+    /// `requisition`, or `preservation` (demande de gel).
+    pub kind: String,
+}
+
+/// A camera of a draft, with its retention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftCamera {
+    /// Id.
+    pub id: String,
+    /// Label or address.
+    pub label: String,
+    /// `lost`, `critical`, `soon`, `later` (for the start of the window).
+    pub urgency: String,
+    /// "images de 21:30 effacées le …".
+    pub erased_text: String,
+}
+
+/// One document being drafted: for one holder. Times people type are Europe/Paris
+/// (`YYYY-MM-DDTHH:MM`), whatever the device's own time zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftForm {
+    /// `requisition` or `preservation`.
+    pub kind: String,
+    /// The holder's name (the recipient).
+    pub holder: String,
+    /// The holder's contact as known (address, phone, e-mail).
+    pub holder_contact: String,
+    /// The cameras of this holder.
+    pub cameras: Vec<DraftCamera>,
+    /// `60-1`, `77-1-1` or `99-3`.
+    pub basis: String,
+    /// For 77-1-1: `specific` (an authorisation for this case) or `general` (instructions, CPP 39-3).
+    pub authorisation_kind: String,
+    /// The authorisation's or commission rogatoire's reference.
+    pub reference: String,
+    /// Its date, `YYYY-MM-DD`.
+    pub reference_date: String,
+    /// Procedure number.
+    pub procedure: String,
+    /// Nature of the facts, minimal.
+    pub facts: String,
+    /// Window start, Paris time.
+    pub window_from: String,
+    /// Window end, Paris time.
+    pub window_to: String,
+    /// `OPJ` or `APJ`.
+    pub qualite: String,
+    /// An APJ's OPJ (name and RIO).
+    pub under_opj: String,
+    /// The document this one replaces (an amendment).
+    pub replaces: Option<String>,
+    /// The officer as the act prints them ("brigadier-chef Camille Martin, RIO …"); read-only.
+    pub officer: String,
+    /// The issuing service; read-only.
+    pub service: String,
+}
+
+/// A problem with a draft, and the field it is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftProblem {
+    /// The form field (`reference`, `procedure`, `facts`, `window`, `cameras`, `officer`…).
+    pub field: String,
+    /// French / English.
+    pub message: String,
+    /// It stops the signature.
+    pub blocking: bool,
+}
+
+/// Signing a draft: the form and the officer's PIN (the key is opened for this act).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignRequest {
+    /// The draft.
+    pub form: DraftForm,
+    /// The PIN.
+    pub pin: String,
+}
+
+/// A signed document on the device (the outbox and its history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    /// Id.
+    pub id: String,
+    /// "Réquisition 77-1-1" / "Demande de gel".
+    pub title: String,
+    /// The holder.
+    pub holder: String,
+    /// Procedure number.
+    pub procedure: String,
+    /// How many cameras.
+    pub cameras: usize,
+    /// Signed at, Paris time.
+    pub signed_local: String,
+    /// `queued`, `sent`, `cancelled`, `refused`, or the platform's status once known
+    /// (`received`, `returned`, `countersigned`, `sent_to_holder`, `acknowledged`, `fulfilled`).
+    pub state: String,
+    /// The state as the officer reads it ("en attente d'envoi", "contresignée"…).
+    pub state_label: String,
+    /// The last failure, or the supervisor's comment.
+    pub note: Option<String>,
+    /// It can still be cancelled (it never left the device).
+    pub can_cancel: bool,
+    /// It was returned: it can be amended.
+    pub can_amend: bool,
+    /// Retention urgency of its most urgent camera.
+    pub urgency: String,
+    /// "images effacées le …" for that camera.
+    pub erased_text: String,
+}
+
+/// A document opened: its fields as printed, and its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentView {
+    /// The outbox line.
+    pub item: OutboxItem,
+    /// `(label, value)` in print order.
+    pub fields: Vec<(String, String)>,
+    /// `(Paris time, what happened)`, oldest first.
+    pub history: Vec<(String, String)>,
+}
+
+/// A document awaiting the supervisor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    /// Id.
+    pub id: String,
+    /// The author (name and RIO).
+    pub author: String,
+    /// "Réquisition 60-1 — Bijouterie du Casino".
+    pub title: String,
+    /// Retention urgency of its most urgent camera.
+    pub urgency: String,
+    /// "images effacées le …".
+    pub erased_text: String,
+    /// Its fields as printed.
+    pub fields: Vec<(String, String)>,
 }

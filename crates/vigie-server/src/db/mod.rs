@@ -12,12 +12,15 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use vigie_core::audit::{AuditEntry, AuditHead, NewAuditEntry};
-use vigie_core::auth::PublicKey;
+use vigie_core::auth::{fingerprint, PublicKey};
+use vigie_core::document::Document;
+use vigie_core::proof::{Countersignature, KnownKey, Proof};
 use vigie_core::sync::VersionedRow;
 use vigie_core::{Camera, CameraId, Timestamp};
 
 use self::backend::{Backend, Row, SqlError, Tx, Value};
-use crate::model::{DeviceInfo, DeviceState, NewUser, Principal, Role};
+use crate::model::{DeviceInfo, DeviceState, NewUser, Principal, Profile, Role};
+use vigie_core::act::IssuingService;
 
 /// Storage errors, naming what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +215,10 @@ CREATE TABLE submissions (
 CREATE INDEX submissions_by_state ON submissions (state);
 CREATE INDEX submissions_by_author ON submissions (author);
 ",
+    "
+ALTER TABLE documents ADD COLUMN countersigned_device {INT} REFERENCES devices (id);
+ALTER TABLE documents ADD COLUMN countersigned_at TEXT;
+",
 ];
 
 /// What an import changed.
@@ -323,13 +330,55 @@ impl Db {
 
     // ---- units and users
 
-    /// Adds a unit.
+    /// Adds a unit with its name only.
     pub fn add_unit(&self, code: &str, name: &str, audit: NewAuditEntry) -> Result<i64, DbError> {
+        let service = IssuingService { unit: code.into(), name: name.into(), ..IssuingService::default() };
+        self.add_service(&service, audit)
+    }
+
+    /// Adds a unit as a service that issues requisitions: code, name and the contact a
+    /// holder answers (printed on every act).
+    pub fn add_service(&self, s: &IssuingService, audit: NewAuditEntry) -> Result<i64, DbError> {
+        let opt = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
         self.unit_of_work(audit, |tx| {
             let rows = tx
-                .query("INSERT INTO units (code, name) VALUES (?1, ?2) RETURNING id", &[code.into(), name.into()])
-                .map_err(unique("adding a unit", format!("unit {code}")))?;
+                .query(
+                    "INSERT INTO units (code, name, address, phone, email) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                    &[
+                        (&s.unit).into(),
+                        (&s.name).into(),
+                        opt(&s.address).into(),
+                        opt(&s.phone).into(),
+                        opt(&s.email).into(),
+                    ],
+                )
+                .map_err(unique("adding a unit", format!("unit {}", s.unit)))?;
             one(rows).ok_or_else(|| DbError::Corrupt("no id returned".into()))?.int(0)
+        })
+    }
+
+    /// What an officer's acts print about them: rank, qualité, and their unit as the
+    /// issuing service.
+    pub fn profile(&self, rio: &str) -> Result<Profile, DbError> {
+        let rows = self.read(|tx| {
+            tx.query(
+                "SELECT u.rank, u.qualite, un.code, un.name, un.address, un.phone, un.email
+                 FROM users u JOIN units un ON un.id = u.unit_id WHERE u.rio = ?1",
+                &[rio.into()],
+            )
+            .map_err(q("reading a profile"))
+        })?;
+        let r = one(rows).ok_or_else(|| DbError::NotFound(format!("user {rio}")))?;
+        Ok(Profile {
+            rank: r.text(0)?,
+            qualite: r.text(1)?,
+            service: IssuingService {
+                unit: r.text(2)?,
+                name: r.text(3)?,
+                address: r.opt_text(4)?.unwrap_or_default(),
+                phone: r.opt_text(5)?.unwrap_or_default(),
+                email: r.opt_text(6)?.unwrap_or_default(),
+            },
         })
     }
 
@@ -665,24 +714,43 @@ impl Db {
 
     fn documents_where(&self, clause: &str, arg: &str) -> Result<Vec<DocumentRecord>, DbError> {
         let sql = format!(
-            "SELECT d.id, d.kind, d.author, d.unit, d.created_at, d.canonical, d.digest, d.status, d.updated_at, d.comment, d.countersigned_by
-             FROM documents d WHERE {clause} ORDER BY d.received_at DESC, d.id"
+            "SELECT d.id, d.kind, d.author, d.unit, d.created_at, d.canonical, d.digest, d.status, d.updated_at, d.comment,
+                    d.countersigned_by, d.signature, ad.public_key, d.countersignature, cd.public_key, d.countersigned_at
+             FROM documents d JOIN devices ad ON ad.id = d.device_id LEFT JOIN devices cd ON cd.id = d.countersigned_device
+             WHERE {clause} ORDER BY d.received_at DESC, d.id"
         );
         let rows = self.read(|tx| tx.query(&sql, &[arg.into()]).map_err(q("reading documents")))?;
         rows.iter()
             .map(|r| {
                 let id = r.text(0)?;
+                let corrupt = |what: &str| DbError::Corrupt(format!("document {id}: {what}"));
+                let key = |i: usize| -> Result<PublicKey, DbError> {
+                    r.blob(i)?.try_into().map_err(|_| corrupt("key length"))
+                };
+                let document: Document =
+                    serde_json::from_slice(&r.blob(5)?).map_err(|e| corrupt(&e.to_string()))?;
+                let countersigned_by = r.opt_text(10)?;
+                let countersignature = match (&countersigned_by, r.get(13), r.get(14)) {
+                    (Some(rio), Some(Value::Blob(sig)), Some(Value::Blob(_))) => Some(Countersignature {
+                        rio: rio.clone(),
+                        key: fingerprint(&key(14)?),
+                        at: r.opt_text(15)?.map(|t| parse_ts(&t)).transpose()?.unwrap_or(parse_ts(&r.text(8)?)?),
+                        signature: sig.clone(),
+                    }),
+                    _ => None,
+                };
                 Ok(DocumentRecord {
-                    document: serde_json::from_slice(&r.blob(5)?)
-                        .map_err(|e| DbError::Corrupt(format!("document {id}: {e}")))?,
-                    digest: r
-                        .blob(6)?
-                        .try_into()
-                        .map_err(|_| DbError::Corrupt(format!("document {id}: digest length")))?,
+                    proof: Proof {
+                        document,
+                        signature: r.blob(11)?,
+                        author_key: fingerprint(&key(12)?),
+                        countersignature,
+                    },
+                    digest: r.blob(6)?.try_into().map_err(|_| corrupt("digest length"))?,
                     status: parse_status(&r.text(7)?)?,
                     updated_at: parse_ts(&r.text(8)?)?,
                     comment: r.opt_text(9)?,
-                    countersigned_by: r.opt_text(10)?,
+                    countersigned_by,
                     kind: r.text(1)?,
                     author: r.text(2)?,
                     unit: r.text(3)?,
@@ -691,6 +759,37 @@ impl Db {
                 })
             })
             .collect()
+    }
+
+    /// The document whose canonical bytes hash to `digest`, if the platform has it.
+    pub fn document_by_digest(&self, digest: &[u8; 32]) -> Result<Option<DocumentRecord>, DbError> {
+        let rows = self.read(|tx| {
+            tx.query("SELECT id FROM documents WHERE digest = ?1", &[(&digest[..]).into()])
+                .map_err(q("looking a document up by its digest"))
+        })?;
+        match one(rows) {
+            Some(r) => Ok(Some(self.document(&r.text(0)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every device key ever enrolled, with its user: what signatures are checked against
+    /// (a revoked device's earlier signatures stay valid, and are said to be).
+    pub fn key_directory(&self) -> Result<Vec<KnownKey>, DbError> {
+        Ok(self
+            .devices_where("", &[])?
+            .into_iter()
+            .filter(|d| d.state != DeviceState::Pending && d.state != DeviceState::Refused)
+            .map(|d| KnownKey {
+                public_key: d.public_key,
+                device: d.id as u64,
+                rio: d.rio,
+                name: d.user_name,
+                unit: d.unit,
+                supervisor: d.role == Role::Supervisor,
+                revoked: d.state == DeviceState::Revoked,
+            })
+            .collect())
     }
 
     /// Moves a document from `from` to `to` (a supervisor's decision), with the comment or
@@ -704,7 +803,8 @@ impl Db {
         self.unit_of_work(audit, |tx| {
             let n = tx
                 .exec(
-                    "UPDATE documents SET status = ?2, updated_at = ?3, comment = ?4, countersigned_by = ?5, countersignature = ?6
+                    "UPDATE documents SET status = ?2, updated_at = ?3, comment = ?4, countersigned_by = ?5, countersignature = ?6,
+                            countersigned_device = ?8, countersigned_at = ?9
                      WHERE id = ?1 AND status = ?7",
                     &[
                         id.into(),
@@ -714,6 +814,8 @@ impl Db {
                         decision.by.into(),
                         decision.countersignature.into(),
                         decision.from.as_str().into(),
+                        decision.countersignature.map(|_| decision.device).into(),
+                        decision.countersignature.map(|_| ts(decision.at)).into(),
                     ],
                 )
                 .map_err(q("deciding on a document"))?;
@@ -1055,8 +1157,8 @@ pub struct DocumentRecord {
     pub unit: String,
     /// When it was signed.
     pub created_at: Timestamp,
-    /// The document as signed.
-    pub document: serde_json::Value,
+    /// The document, its signatures and key fingerprints: what a printed copy carries.
+    pub proof: Proof,
     /// SHA-256 of its canonical bytes.
     #[serde(serialize_with = "hex_digest")]
     pub digest: [u8; 32],
@@ -1083,6 +1185,8 @@ pub struct DocumentDecision<'a> {
     pub to: vigie_core::document::DocumentStatus,
     /// The supervisor's RIO.
     pub by: &'a str,
+    /// The supervisor's device (whose key made the countersignature).
+    pub device: i64,
     /// When.
     pub at: Timestamp,
     /// The comment (when returned).

@@ -79,16 +79,17 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
     });
     let blocked = move || problems.get().iter().any(|p| p.blocking);
     let field_bad = move |field: &'static str| problems.get().iter().any(|p| p.blocking && p.field == field);
-    let text = move |id: &'static str, get: fn(&DraftForm) -> String, set: fn(&mut DraftForm, String), field: &'static str| {
-        view! {
-            <input
-                id=id
-                class:bad=move || field_bad(field)
-                prop:value=move || get(&form.get())
-                on:input=move |ev| form.update(|f| set(f, event_target_value(&ev)))
-            />
-        }
-    };
+    let text =
+        move |id: &'static str, get: fn(&DraftForm) -> String, set: fn(&mut DraftForm, String), field: &'static str| {
+            view! {
+                <input
+                    id=id
+                    class:bad=move || field_bad(field)
+                    prop:value=move || get(&form.get())
+                    on:input=move |ev| form.update(|f| set(f, event_target_value(&ev)))
+                />
+            }
+        };
     let sign = move |_| {
         if busy.get_untracked() {
             return;

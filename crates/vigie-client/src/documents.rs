@@ -87,7 +87,9 @@ impl Client {
             Err(e) => return PushResult::Transient(format!("réponse interrompue : {e}")),
         };
         let message = || {
-            serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["message"].as_str().map(String::from))
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(String::from))
         };
         match status {
             200..=299 => PushResult::Accepted,
@@ -121,7 +123,8 @@ impl Client {
     /// Returns `id` to its author with `comment`.
     pub async fn return_document(&self, id: &str, comment: &str) -> Result<(), ClientError> {
         let url = format!("{}/v1/documents/{id}/return", self.base);
-        let _: serde_json::Value = self.send(self.http.post(url).json(&serde_json::json!({ "comment": comment }))).await?;
+        let _: serde_json::Value =
+            self.send(self.http.post(url).json(&serde_json::json!({ "comment": comment }))).await?;
         Ok(())
     }
 

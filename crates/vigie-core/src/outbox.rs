@@ -110,7 +110,13 @@ impl Default for Delivery {
 impl Delivery {
     /// A document just signed: queued, due at once.
     pub fn new() -> Delivery {
-        Delivery { state: OutboxState::Queued, attempts: 0, next_attempt_at: None, last_error: None, may_have_left: false }
+        Delivery {
+            state: OutboxState::Queued,
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            may_have_left: false,
+        }
     }
 
     /// Whether to push it now (`on_demand`: the officer asked, backoff is skipped).

@@ -231,8 +231,7 @@ pub fn verify(proof: &Proof, keys: impl Fn(&str) -> Option<KnownKey>) -> Result<
     let countersigned_by = match &proof.countersignature {
         None => None,
         Some(c) => {
-            let k =
-                keys(&c.key).ok_or_else(|| VerifyError::UnknownKey { who: "supervisor", key: c.key.clone() })?;
+            let k = keys(&c.key).ok_or_else(|| VerifyError::UnknownKey { who: "supervisor", key: c.key.clone() })?;
             if k.rio != c.rio {
                 return Err(VerifyError::NotTheirKey {
                     who: "supervisor",

@@ -170,13 +170,23 @@ pub fn pages(proof: &Proof, act: &ActContent, digest: &[u8; 32], qr: &str) -> Ve
     p.gap(4.0);
     p.field("Caméras", &format!("{} caméra(s) :", act.cameras.len()));
     for c in &act.cameras {
-        let dirs: Vec<String> = c
-            .directions
-            .iter()
-            .map(|d| format!("{d:.0}° ({})", vigie_core::geo::compass_fr(*d)))
-            .collect();
-        let dir = if dirs.is_empty() { "direction inconnue ou orientable".to_string() } else { format!("vers {}", dirs.join(", ")) };
-        p.field("", &format!("• {} — {} — {:.5}, {:.5} — {dir}", c.id, c.label.as_deref().unwrap_or("sans libellé"), c.lat, c.lon));
+        let dirs: Vec<String> =
+            c.directions.iter().map(|d| format!("{d:.0}° ({})", vigie_core::geo::compass_fr(*d))).collect();
+        let dir = if dirs.is_empty() {
+            "direction inconnue ou orientable".to_string()
+        } else {
+            format!("vers {}", dirs.join(", "))
+        };
+        p.field(
+            "",
+            &format!(
+                "• {} — {} — {:.5}, {:.5} — {dir}",
+                c.id,
+                c.label.as_deref().unwrap_or("sans libellé"),
+                c.lat,
+                c.lon
+            ),
+        );
     }
     p.gap(4.0);
     p.field(
@@ -197,9 +207,15 @@ pub fn pages(proof: &Proof, act: &ActContent, digest: &[u8; 32], qr: &str) -> Ve
             ExportFormat::Standard => "format standard (MP4/H.264)",
         },
     );
-    p.field("Décalage d'horloge", &format!("{} : indiquer l'écart de l'horloge de l'enregistreur", yes(act.report_clock_offset)));
+    p.field(
+        "Décalage d'horloge",
+        &format!("{} : indiquer l'écart de l'horloge de l'enregistreur", yes(act.report_clock_offset)),
+    );
     p.field("Intégrité", &format!("{} : empreinte SHA-256 de chaque fichier remis", yes(act.integrity_sha256)));
-    p.field("Préservation", &format!("{} : conserver immédiatement les images de la période", yes(act.preserve_at_once)));
+    p.field(
+        "Préservation",
+        &format!("{} : conserver immédiatement les images de la période", yes(act.preserve_at_once)),
+    );
     p.field(
         "Remise",
         match act.delivery {
@@ -232,11 +248,9 @@ pub fn pages(proof: &Proof, act: &ActContent, digest: &[u8; 32], qr: &str) -> Ve
         true,
     );
     match &proof.countersignature {
-        Some(c) => p.para(
-            &format!("Contresigné par {} le {} (heure de Paris), clé {}.", c.rio, paris(c.at), c.key),
-            9.5,
-            true,
-        ),
+        Some(c) => {
+            p.para(&format!("Contresigné par {} le {} (heure de Paris), clé {}.", c.rio, paris(c.at), c.key), 9.5, true)
+        }
         None => p.para("Non contresigné.", 9.5, false),
     }
     p.gap(6.0);
@@ -282,9 +296,13 @@ fn qr_code(p: &mut Pages, text: &str) {
         }
     }
     let caption_y = p.y - 20.0;
-    for (i, l) in ["Vérification : scanner ce code,", "ou « vigie-server verify » sur ce fichier,", "ou le portail de vérification de la plateforme."]
-        .into_iter()
-        .enumerate()
+    for (i, l) in [
+        "Vérification : scanner ce code,",
+        "ou « vigie-server verify » sur ce fichier,",
+        "ou le portail de vérification de la plateforme.",
+    ]
+    .into_iter()
+    .enumerate()
     {
         p.op(Op::Text { x: LEFT, y: caption_y - i as f32 * 12.0, size: 9.0, bold: false, bytes: winansi(l) });
     }
@@ -324,8 +342,13 @@ pub fn write(pages: &[Vec<Op>], json: &[u8], digest: &[u8; 32]) -> Vec<u8> {
     obj(&mut out, format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()).as_bytes());
     obj(&mut out, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
     obj(&mut out, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>");
-    obj(&mut out, format!("<< /Type /Filespec /F ({name}) /UF ({name}) /EF << /F 6 0 R >> /Desc (Preuve de signature Vigie) >>").as_bytes());
-    let mut file = format!("<< /Type /EmbeddedFile /Subtype /application#2Fjson /Length {} >>\nstream\n", json.len()).into_bytes();
+    obj(
+        &mut out,
+        format!("<< /Type /Filespec /F ({name}) /UF ({name}) /EF << /F 6 0 R >> /Desc (Preuve de signature Vigie) >>")
+            .as_bytes(),
+    );
+    let mut file =
+        format!("<< /Type /EmbeddedFile /Subtype /application#2Fjson /Length {} >>\nstream\n", json.len()).into_bytes();
     file.extend(json);
     file.extend(b"\nendstream");
     obj(&mut out, &file);
@@ -351,8 +374,11 @@ pub fn write(pages: &[Vec<Op>], json: &[u8], digest: &[u8; 32]) -> Vec<u8> {
     }
     let id = hex(&digest[..16]);
     out.extend(
-        format!("trailer\n<< /Size {} /Root 1 0 R /ID [<{id}> <{id}>] >>\nstartxref\n{xref}\n%%EOF\n", offsets.len() + 1)
-            .as_bytes(),
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /ID [<{id}> <{id}>] >>\nstartxref\n{xref}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
     );
     out
 }

@@ -18,11 +18,16 @@ fn t(d: u32, h: u32) -> vigie_core::Timestamp {
 }
 
 fn proof(facts: &str) -> Proof {
-    let holder = Holder { name: "Bijouterie du Casino".into(), phone: Some("+377 93 00 00 00".into()), ..Holder::default() };
+    let holder =
+        Holder { name: "Bijouterie du Casino".into(), phone: Some("+377 93 00 00 00".into()), ..Holder::default() };
     let cams: Vec<Camera> = [("osm-1", 90.0), ("osm-2", 200.0)]
         .iter()
         .map(|(id, az)| {
-            let mut c = Camera::fixed_at(*id, LatLon::new(43.7394, 7.4276).unwrap(), vec![View { azimuth_deg: *az, fov_deg: 60.0, range_m: 40.0 }]);
+            let mut c = Camera::fixed_at(
+                *id,
+                LatLon::new(43.7394, 7.4276).unwrap(),
+                vec![View { azimuth_deg: *az, fov_deg: 60.0, range_m: 40.0 }],
+            );
             c.holder = Some(holder.clone());
             c.label = Some("Place du Casino".into());
             c
@@ -32,7 +37,12 @@ fn proof(facts: &str) -> Proof {
     let act = ActContent::new(
         DocumentKind::Requisition,
         IssuingService { name: "Commissariat de la Condamine".into(), unit: "DSP-98".into(), ..Default::default() },
-        Officer { name: "Camille Martin".into(), rank: "brigadier-chef".into(), qualite: Qualite::Opj, rio: "DEMO-001".into() },
+        Officer {
+            name: "Camille Martin".into(),
+            rank: "brigadier-chef".into(),
+            qualite: Qualite::Opj,
+            rio: "DEMO-001".into(),
+        },
         "2026/001234",
         LegalBasis::Preliminaire {
             authorisation: Some(Authorisation::Specific(Reference {
@@ -65,7 +75,10 @@ fn proof(facts: &str) -> Proof {
         rio: "SUP-001".into(),
         key: vigie_core::auth::fingerprint(&supervisor.verifying_key().to_bytes()),
         at: t(22, 9),
-        signature: supervisor.sign(&countersign_message(&digest, Decision::Countersigned, "SUP-001")).to_bytes().to_vec(),
+        signature: supervisor
+            .sign(&countersign_message(&digest, Decision::Countersigned, "SUP-001"))
+            .to_bytes()
+            .to_vec(),
     });
     p
 }
@@ -139,7 +152,12 @@ fn the_printed_qr_code_reads_back_as_the_proof() {
     let file = dir.path().join("r.pdf");
     std::fs::write(&file, vigie_pdf::render(&p).unwrap()).unwrap();
     let out = dir.path().join("page");
-    let status = Command::new(poppler("pdftoppm")).args(["-r", "110", "-png", "-gray", "-f", "1", "-l", "1", "-singlefile"]).arg(&file).arg(&out).status().unwrap();
+    let status = Command::new(poppler("pdftoppm"))
+        .args(["-r", "110", "-png", "-gray", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&file)
+        .arg(&out)
+        .status()
+        .unwrap();
     assert!(status.success());
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(out.with_extension("png")).unwrap()));
     let mut reader = decoder.read_info().unwrap();

@@ -94,7 +94,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/areas", "any session"),
     ("GET", "/v1/areas/{id}/tiles.pmtiles", "any session (audited; Range requests resume)"),
     ("GET", "/v1/openapi.json", "any session"),
-    ("POST", "/v1/verify", "public: a holder checks a requisition they received (audited; says nothing they do not hold)"),
+    (
+        "POST",
+        "/v1/verify",
+        "public: a holder checks a requisition they received (audited; says nothing they do not hold)",
+    ),
 ];
 
 /// The router.

@@ -30,7 +30,10 @@ impl Outcome {
     pub fn summary(&self) -> String {
         match (&self.verified, &self.error) {
             (Some(v), _) => {
-                let mut s = format!("authentique / authentic — document {} signé par {} ({}, {})", v.id, v.author.name, v.author.rio, v.author.unit);
+                let mut s = format!(
+                    "authentique / authentic — document {} signé par {} ({}, {})",
+                    v.id, v.author.name, v.author.rio, v.author.unit
+                );
                 match &v.countersigned_by {
                     Some(c) => s.push_str(&format!(", contresigné par {} ({})", c.name, c.rio)),
                     None => s.push_str(", non contresigné"),
@@ -84,7 +87,9 @@ fn from_qr(db: &Db, text: &str) -> Result<Proof, String> {
             c.signature = signature;
             Some(c)
         }
-        (Some((rio, ..)), None) => return Err(format!("the QR code claims a countersignature by {rio} the platform never recorded")),
+        (Some((rio, ..)), None) => {
+            return Err(format!("the QR code claims a countersignature by {rio} the platform never recorded"))
+        }
         (None, _) => None,
     };
     Ok(p)

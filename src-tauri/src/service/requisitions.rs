@@ -13,7 +13,9 @@ use vigie_core::act::{check_act, ActContent, IssuingService, Officer, Qualite};
 use vigie_core::document::{Document, DocumentKind, DocumentStatus, SignedDocument};
 use vigie_core::outbox::OutboxState;
 use vigie_core::proof::Proof;
-use vigie_core::requisition::{group_by_holder, suggested_window, Authorisation, LegalBasis, Problem, Reference, Window};
+use vigie_core::requisition::{
+    group_by_holder, suggested_window, Authorisation, LegalBasis, Problem, Reference, Window,
+};
 use vigie_core::retention::{retention_for, Urgency};
 use vigie_core::{Camera, Holder, Timestamp};
 use vigie_store::OutboxEntry;
@@ -126,7 +128,10 @@ impl Service {
                         .then(|| Authorisation::GeneralInstruction { reference: form.reference.trim().into() }),
                     _ => {
                         if !form.reference.trim().is_empty() && date.is_none() {
-                            bad.push(problem("reference_date", "Date de l'autorisation manquante / authorisation date missing".into()));
+                            bad.push(problem(
+                                "reference_date",
+                                "Date de l'autorisation manquante / authorisation date missing".into(),
+                            ));
                         }
                         reference(&form.reference).filter(|r| !r.reference.is_empty()).map(Authorisation::Specific)
                     }
@@ -134,7 +139,10 @@ impl Service {
             },
             "99-3" => {
                 if !form.reference.trim().is_empty() && date.is_none() {
-                    bad.push(problem("reference_date", "Date de la commission rogatoire manquante / date missing".into()));
+                    bad.push(problem(
+                        "reference_date",
+                        "Date de la commission rogatoire manquante / date missing".into(),
+                    ));
                 }
                 LegalBasis::Instruction {
                     commission_rogatoire: reference(&form.reference).filter(|r| !r.reference.is_empty()),
@@ -151,7 +159,10 @@ impl Service {
         let index = self.index()?;
         let cameras: Vec<Camera> = form.cameras.iter().filter_map(|c| index.get(&c.id).cloned()).collect();
         if cameras.len() != form.cameras.len() {
-            return Ok(Err(vec![problem("cameras", "Caméra absente du registre de l'appareil / camera not on this device".into())]));
+            return Ok(Err(vec![problem(
+                "cameras",
+                "Caméra absente du registre de l'appareil / camera not on this device".into(),
+            )]));
         }
         let refs: Vec<&Camera> = cameras.iter().collect();
         let recipient = cameras
@@ -240,7 +251,10 @@ impl Service {
         Ok(DocumentView {
             item: self.outbox_item(&entry, now),
             fields: act_of(&entry.proof).map(|a| fields(&a)).unwrap_or_default(),
-            history: history.iter().map(|e| (views::local_datetime(e.at), event_text(&e.what, e.detail.as_deref()))).collect(),
+            history: history
+                .iter()
+                .map(|e| (views::local_datetime(e.at), event_text(&e.what, e.detail.as_deref())))
+                .collect(),
         })
     }
 
@@ -364,13 +378,9 @@ impl Service {
         let (mut client, key, device_id) = self.client()?;
         client.login(&key, device_id).await.map_err(client_err)?;
         let me = client.me().await.map_err(client_err)?;
-        let doc = client
-            .review()
-            .await
-            .map_err(client_err)?
-            .into_iter()
-            .find(|d| d.id == id)
-            .ok_or_else(|| err("not_found", format!("document {id} : plus en attente de relecture / no longer awaiting review")))?;
+        let doc = client.review().await.map_err(client_err)?.into_iter().find(|d| d.id == id).ok_or_else(|| {
+            err("not_found", format!("document {id} : plus en attente de relecture / no longer awaiting review"))
+        })?;
         client.countersign(&key, &me.rio, &doc).await.map_err(client_err)
     }
 
@@ -386,8 +396,7 @@ impl Service {
 
     fn outbox_item(&self, e: &OutboxEntry, now: Timestamp) -> OutboxItem {
         let act = act_of(&e.proof).ok();
-        let (urgency, _, erased_text) =
-            act.as_ref().map(|a| self.document_urgency(a, now)).unwrap_or_default();
+        let (urgency, _, erased_text) = act.as_ref().map(|a| self.document_urgency(a, now)).unwrap_or_default();
         let (state, state_label) = match (e.delivery.state, e.platform_status) {
             (_, Some(s)) => (s.as_str().to_string(), status_label(s).to_string()),
             (OutboxState::Queued, None) if e.delivery.attempts > 0 => {
@@ -520,7 +529,11 @@ fn basis_label(b: &LegalBasis) -> String {
         LegalBasis::Flagrance => "Article 60-1 CPP (flagrance)".into(),
         LegalBasis::Preliminaire { authorisation } => match authorisation {
             Some(Authorisation::Specific(r)) => {
-                format!("Article 77-1-1 CPP, autorisation du procureur n° {} du {}", r.reference, r.date.format("%d/%m/%Y"))
+                format!(
+                    "Article 77-1-1 CPP, autorisation du procureur n° {} du {}",
+                    r.reference,
+                    r.date.format("%d/%m/%Y")
+                )
             }
             Some(Authorisation::GeneralInstruction { reference }) => {
                 format!("Article 77-1-1 CPP, instructions générales du procureur (art. 39-3) réf. {reference}")
@@ -528,7 +541,9 @@ fn basis_label(b: &LegalBasis) -> String {
             None => "Article 77-1-1 CPP — autorisation manquante".into(),
         },
         LegalBasis::Instruction { commission_rogatoire } => match commission_rogatoire {
-            Some(r) => format!("Article 99-3 CPP, commission rogatoire n° {} du {}", r.reference, r.date.format("%d/%m/%Y")),
+            Some(r) => {
+                format!("Article 99-3 CPP, commission rogatoire n° {} du {}", r.reference, r.date.format("%d/%m/%Y"))
+            }
             None => "Article 99-3 CPP — commission rogatoire manquante".into(),
         },
     }
@@ -550,7 +565,13 @@ fn fields(act: &ActContent) -> Vec<(String, String)> {
         .iter()
         .map(|c| {
             let dirs: Vec<String> = c.directions.iter().map(|d| format!("{d:.0}° {}", views::compass(*d))).collect();
-            format!("{} ({:.5}, {:.5}{})", c.label.as_deref().unwrap_or(&c.id), c.lat, c.lon, if dirs.is_empty() { String::new() } else { format!(", vers {}", dirs.join(", ")) })
+            format!(
+                "{} ({:.5}, {:.5}{})",
+                c.label.as_deref().unwrap_or(&c.id),
+                c.lat,
+                c.lon,
+                if dirs.is_empty() { String::new() } else { format!(", vers {}", dirs.join(", ")) }
+            )
         })
         .collect::<Vec<_>>()
         .join(" ; ");

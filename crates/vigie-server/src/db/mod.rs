@@ -727,8 +727,7 @@ impl Db {
                 let key = |i: usize| -> Result<PublicKey, DbError> {
                     r.blob(i)?.try_into().map_err(|_| corrupt("key length"))
                 };
-                let document: Document =
-                    serde_json::from_slice(&r.blob(5)?).map_err(|e| corrupt(&e.to_string()))?;
+                let document: Document = serde_json::from_slice(&r.blob(5)?).map_err(|e| corrupt(&e.to_string()))?;
                 let countersigned_by = r.opt_text(10)?;
                 let countersignature = match (&countersigned_by, r.get(13), r.get(14)) {
                     (Some(rio), Some(Value::Blob(sig)), Some(Value::Blob(_))) => Some(Countersignature {

@@ -10,8 +10,7 @@
 //!
 //! Screenshots go to `target/e2e-screenshots/`.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::json;
@@ -19,86 +18,11 @@ use vigie_core::around::{around, AroundQuery};
 use vigie_core::{CameraIndex, LatLon};
 use vigie_e2e::nmea::{self, Gpsfake};
 use vigie_e2e::webdriver::{self, Driver, Session};
-use vigie_server::audit::Actor;
-use vigie_server::model::{DeviceState, NewUser, Role};
+mod common;
+use common::{screenshots, shared, Platform};
 
 /// The car's position: Place du Casino, Monte-Carlo.
 const CAR: (f64, f64) = (43.73940, 7.42760);
-
-fn shared(rel: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel);
-    assert!(p.exists(), "the shared data set is missing: {} (it sits beside the repository)", p.display());
-    p
-}
-
-fn screenshots() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots")
-}
-
-/// The platform, in this process on its own runtime, on a fixed loopback port so that it
-/// can be stopped and started again at the same address.
-struct Platform {
-    runtime: tokio::runtime::Runtime,
-    db: Arc<vigie_server::db::Db>,
-    config: vigie_server::config::Config,
-    addr: std::net::SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Platform {
-    fn new(dir: &Path, basemap: &Path) -> Platform {
-        let config = vigie_server::config::Config {
-            database_url: format!("sqlite://{}", dir.join("platform.sqlite3").display()),
-            basemap_dir: Some(basemap.to_path_buf()),
-            ..Default::default()
-        };
-        let db = vigie_server::open_db(&config).unwrap();
-        let console = Actor::console();
-        db.add_unit("DSP-98", "Sûreté publique de Monaco (essai)", console.entry("unit.add", json!({}))).unwrap();
-        let officer = NewUser {
-            rio: "OFF-1".into(),
-            name: "Agent Martin".into(),
-            rank: "gardien de la paix".into(),
-            qualite: "APJ".into(),
-            unit: "DSP-98".into(),
-            role: Role::Officer,
-        };
-        db.add_user(&officer, chrono::Utc::now(), console.entry("user.add", json!({}))).unwrap();
-        let file = shared("cameras/monaco-osm-2025.geojson");
-        let options = vigie_server::registry::import_options(&file, None, Some(15));
-        vigie_server::registry::import_file(&db, &file, &options, &console).unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let mut p = Platform { runtime, db, config, addr, stop: None, task: None };
-        p.start();
-        p
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn start(&mut self) {
-        let listener = self.runtime.block_on(tokio::net::TcpListener::bind(self.addr)).unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = vigie_server::api::AppState::new(self.db.clone(), self.config.clone());
-        self.task = Some(self.runtime.spawn(vigie_server::serve(listener, state, async {
-            let _ = stopped.await;
-        })));
-        self.stop = Some(stop);
-    }
-
-    /// Stops serving: the port refuses connections, as when the network is gone.
-    fn stop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = self.runtime.block_on(t);
-        }
-    }
-}
 
 /// The order "Autour de moi" must show, computed from the same file with the domain crate.
 fn expected_order(point: LatLon, radius_m: f64) -> Vec<String> {
@@ -177,18 +101,7 @@ fn officer_works_offline_then_syncs() {
         let toast = s.find("#toast").and_then(|t| s.text(&t)).unwrap_or_default();
         panic!("{e}; the app said: {toast:?}")
     });
-    let device = platform.db.devices().unwrap().into_iter().find(|d| d.name == "Portable VL 12").expect("the device");
-    let console = Actor::console();
-    platform
-        .db
-        .decide_device(
-            device.id,
-            DeviceState::Approved,
-            "console",
-            chrono::Utc::now(),
-            console.entry("device.approve", json!({})),
-        )
-        .unwrap();
+    common::approve(&platform.db, "Portable VL 12");
     s.click_css("#sync").unwrap();
     s.wait_text("#account-state", long, |t| t.starts_with("Inscrit")).unwrap();
     s.screenshot(&shots.join("1-enrolled.png")).unwrap();

@@ -133,11 +133,12 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
         {move || form.get().replaces.map(|r| view! {
             <p class="replaces">{ctx.t("Annule et remplace ", "Replaces ")}{r}</p>
         })}
-        <p id="draft-holder" class="holder">
-            <b>{move || ctx.t("Détenteur : ", "Holder: ")}</b>
-            {move || form.get().holder}
-            {move || { let c = form.get().holder_contact; (!c.is_empty()).then(|| format!(" — {c}")) }}
-        </p>
+        <label>{move || ctx.t("Détenteur des enregistrements", "Holder of the recordings")}
+            {text("draft-holder", |f| f.holder.clone(), |f, v| f.holder = v, "holder")}
+        </label>
+        <label>{move || ctx.t("Contact du détenteur", "Holder's contact")}
+            {text("draft-holder-contact", |f| f.holder_contact.clone(), |f, v| f.holder_contact = v, "holder_contact")}
+        </label>
         <ul id="draft-cameras" class:bad=move || field_bad("cameras")>
             {move || form.get().cameras.into_iter().map(|c| view! {
                 <li class=format!("urgency-{}", c.urgency)>

@@ -92,6 +92,9 @@ impl Service {
                         blocking: p.severity() == vigie_core::requisition::Severity::Blocking,
                     }))
                     .collect();
+                if form.holder.trim().is_empty() {
+                    out.insert(0, DraftProblem { field: "holder".into(), message: UNKNOWN_HOLDER.into(), blocking: true });
+                }
                 out.sort_by_key(|p| !p.blocking);
                 out
             }
@@ -156,19 +159,25 @@ impl Service {
         if !bad.is_empty() {
             return Ok(Err(bad));
         }
+        // Empty until the officer names them: `check_draft` says so.
+        let holder = form.holder.trim();
         let index = self.index()?;
-        let cameras: Vec<Camera> = form.cameras.iter().filter_map(|c| index.get(&c.id).cloned()).collect();
+        let mut cameras: Vec<Camera> = form.cameras.iter().filter_map(|c| index.get(&c.id).cloned()).collect();
         if cameras.len() != form.cameras.len() {
             return Ok(Err(vec![problem(
                 "cameras",
                 "Caméra absente du registre de l'appareil / camera not on this device".into(),
             )]));
         }
-        let refs: Vec<&Camera> = cameras.iter().collect();
         let recipient = cameras
             .iter()
-            .find_map(|c| c.holder.clone().filter(|h| h.name == form.holder))
-            .unwrap_or_else(|| Holder { name: form.holder.trim().to_string(), ..Holder::default() });
+            .find_map(|c| c.holder.clone().filter(|h| h.name == holder))
+            .unwrap_or_else(|| holder_typed(holder, &form.holder_contact));
+        // A camera whose holder the registry does not know: the officer found it on site.
+        for c in cameras.iter_mut().filter(|c| c.holder.is_none()) {
+            c.holder = Some(recipient.clone());
+        }
+        let refs: Vec<&Camera> = cameras.iter().collect();
         let mut officer = Officer {
             name: profile.name.clone(),
             rank: profile.rank.clone(),
@@ -448,6 +457,9 @@ impl Service {
     }
 }
 
+const UNKNOWN_HOLDER: &str =
+    "Détenteur inconnu : indiquez qui détient les enregistrements / holder unknown: name who keeps the recordings";
+
 const NO_PROFILE: &str =
     "Identité de l'officier inconnue : synchronisez une fois avec la plateforme / officer's identity unknown: sync once";
 
@@ -472,6 +484,21 @@ fn draft_camera(c: &Camera, from: Timestamp, now: Timestamp) -> DraftCamera {
         urgency: urgency_name(r.urgency).into(),
         erased_text: views::erased_text(from, r.erased_at, now, r.known),
     }
+}
+
+/// A holder the officer named on site, with the contact as typed (an e-mail, a phone
+/// number, or else an address).
+fn holder_typed(name: &str, contact: &str) -> Holder {
+    let contact = contact.trim();
+    let mut h = Holder { name: name.to_string(), ..Holder::default() };
+    if contact.contains('@') {
+        h.email = Some(contact.into());
+    } else if contact.starts_with('+') || contact.starts_with(|c: char| c.is_ascii_digit()) {
+        h.phone = Some(contact.into());
+    } else if !contact.is_empty() {
+        h.address = Some(contact.into());
+    }
+    h
 }
 
 fn contact_of(h: &Holder) -> String {

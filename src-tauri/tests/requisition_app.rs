@@ -24,33 +24,61 @@ const CAR: (f64, f64) = (43.73940, 7.42760);
 const OFFICER_PIN: &str = "482915";
 const SUPERVISOR_PIN: &str = "739164";
 
-/// A tap-by-tap walk: counts the taps and times each step from the tap to the app's answer
-/// on screen (polled as fast as WebDriver answers, so an upper bound).
+/// A tap-by-tap walk: counts the taps and times each step inside the page, from the
+/// input event to the app's answer on screen (checked at every animation frame), so the
+/// figure is the app's own response, not WebDriver's.
 struct Walk<'a> {
     s: &'a Session<'a>,
     taps: usize,
-    steps: Vec<(String, usize, Duration)>,
+    steps: Vec<(String, usize, f64)>,
 }
 
 impl<'a> Walk<'a> {
-    /// `taps` taps done by `act`, then waits until `answered` (a script returning true).
-    fn step(&mut self, what: &str, taps: usize, act: impl FnOnce(&Session<'_>), answered: &str) {
-        let t0 = Instant::now();
-        act(self.s);
-        let deadline = t0 + Duration::from_secs(30);
-        loop {
-            if self.s.execute(answered, json!([])).map(|v| v == json!(true)).unwrap_or(false) {
-                break;
+    /// `taps` taps, done in the page by the script `act`, then waits until `answered` (a
+    /// script body returning true).
+    fn step(&mut self, what: &str, taps: usize, act: &str, answered: &str) {
+        let script = format!(
+            "window.__vigieStep = null; const t0 = performance.now(); {act}; \
+             const check = () => {{ if ((() => {{ {answered} }})()) {{ window.__vigieStep = performance.now() - t0; }} \
+             else {{ requestAnimationFrame(check); }} }}; check();"
+        );
+        self.s.execute(&script, json!([])).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let ms = loop {
+            if let Some(ms) = self.s.execute("return window.__vigieStep", json!([])).ok().and_then(|v| v.as_f64()) {
+                break ms;
             }
             if Instant::now() > deadline {
                 let problems = self.s.find("#draft-problems").and_then(|e| self.s.text(&e)).unwrap_or_default();
                 let toast = self.s.find("#toast").and_then(|e| self.s.text(&e)).unwrap_or_default();
                 panic!("step « {what} »: the app never answered ({answered}); problems: {problems:?}; toast: {toast:?}");
             }
-        }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         self.taps += taps;
-        self.steps.push((what.to_string(), taps, t0.elapsed()));
+        self.steps.push((what.to_string(), taps, ms));
     }
+}
+
+/// A tap on `css`.
+fn tap(css: &str) -> String {
+    format!("document.querySelector({css:?}).click()")
+}
+
+/// A field tapped and filled (the keyboard's text arrives as one input event).
+fn fill(css: &str, text: &str) -> String {
+    format!(
+        "const e = document.querySelector({css:?}); e.focus(); e.value = {text:?}; \
+         e.dispatchEvent(new Event('input', {{ bubbles: true }}))"
+    )
+}
+
+/// A select opened and an option chosen (two taps on a phone).
+fn choose(css: &str, value: &str) -> String {
+    format!(
+        "const e = document.querySelector({css:?}); e.value = {value:?}; \
+         e.dispatchEvent(new Event('change', {{ bubbles: true }}))"
+    )
 }
 
 fn vigie_server_bin() -> PathBuf {
@@ -64,7 +92,8 @@ fn vigie_server_bin() -> PathBuf {
 #[test]
 fn requisition_signed_offline_countersigned_and_verified() {
     webdriver::ensure_installed().unwrap_or_else(|e| panic!("{e}"));
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_vigie-app"));
+    // `VIGIE_E2E_APP` runs the walk on another build (the release one, for its figures).
+    let app = std::env::var_os("VIGIE_E2E_APP").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_BIN_EXE_vigie-app").into());
     let tmp = tempfile::tempdir().unwrap();
     let (platform_dir, officer_dir, supervisor_dir, basemap) = (
         tmp.path().join("platform"),
@@ -125,29 +154,22 @@ fn requisition_signed_offline_countersigned_and_verified() {
     walk.step(
         "Autour de moi",
         1,
-        |s| s.click_css("#tab-around").unwrap(),
+        &tap("#tab-around"),
         "return !!document.querySelector('#around-list li .sees-in_view, #around-list li .sees-possible')",
     );
     // The nearest camera that saw (or, turning, could see) the car's position.
     walk.step(
         "Réquisition pour la caméra la plus proche qui voyait",
         1,
-        |s| {
-            s.execute(
-                "const li = [...document.querySelectorAll('#around-list li')] \
-                   .find(l => l.querySelector('.sees-in_view, .sees-possible')); \
-                 li.querySelector('button.draft').click();",
-                json!([]),
-            )
-            .unwrap();
-        },
+        "[...document.querySelectorAll('#around-list li')] \
+           .find(l => l.querySelector('.sees-in_view, .sees-possible')).querySelector('button.draft').click()",
         "return !!document.querySelector('#draft-procedure')",
     );
     // A select is two taps on a phone: open it, choose.
     walk.step(
         "Fondement : 77-1-1",
         2,
-        |s| select(s, "#draft-basis", "77-1-1"),
+        &choose("#draft-basis", "77-1-1"),
         "return [...document.querySelectorAll('#draft-problems li.blocking')].some(l => l.textContent.includes('77-1-1'))",
     );
     let blocked = s.wait_text("#draft-problems", long, |t| t.contains("autorisation du procureur")).unwrap();
@@ -158,50 +180,50 @@ fn requisition_signed_offline_countersigned_and_verified() {
     walk.step(
         "Autorisation : instructions générales",
         2,
-        |s| select(s, "#draft-authorisation", "general"),
+        &choose("#draft-authorisation", "general"),
         "return !!document.querySelector('#draft-reference')",
     );
     walk.step(
         "Référence de l'autorisation",
         1,
-        |s| s.type_into("#draft-reference", "IG-2026-04 Parquet de Monaco").unwrap(),
+        &fill("#draft-reference", "IG-2026-04 Parquet de Monaco"),
         "return ![...document.querySelectorAll('#draft-problems li.blocking')].some(l => l.textContent.includes('77-1-1'))",
     );
     // The registry does not know who keeps these recordings: the officer names them.
     walk.step(
         "Détenteur",
         1,
-        |s| s.type_into("#draft-holder", "Société des Bains de Mer").unwrap(),
+        &fill("#draft-holder", "Société des Bains de Mer"),
         "return ![...document.querySelectorAll('#draft-problems li')].some(l => l.dataset.field == 'holder')",
     );
     walk.step(
         "N° de procédure",
         1,
-        |s| s.type_into("#draft-procedure", "2026/004512").unwrap(),
+        &fill("#draft-procedure", "2026/004512"),
         "return ![...document.querySelectorAll('#draft-problems li')].some(l => l.dataset.field == 'procedure')",
     );
     walk.step(
         "Nature des faits",
         1,
-        |s| s.type_into("#draft-facts", "Vol à l'arraché d'un sac à main").unwrap(),
+        &fill("#draft-facts", "Vol à l'arraché d'un sac à main"),
         "return !document.querySelector('#draft-sign').disabled",
     );
     walk.step(
         "Code PIN",
         1,
-        |s| s.type_into("#draft-pin", OFFICER_PIN).unwrap(),
+        &fill("#draft-pin", OFFICER_PIN),
         "return document.querySelector('#draft-pin').value.length == 6",
     );
     walk.step(
         "Signer",
         1,
-        |s| s.click_css("#draft-sign").unwrap(),
+        &tap("#draft-sign"),
         "const li = document.querySelector('#outbox li'); return !!li && li.textContent.includes(\"en attente d'envoi\")",
     );
     s.screenshot(&shots.join("r2-outbox-queued.png")).unwrap();
     println!("walk from app open to a signed requisition in the outbox (offline):");
     for (what, taps, t) in &walk.steps {
-        println!("  {:>4} ms  {taps} tap(s)  {what}", t.as_millis());
+        println!("  {t:>6.0} ms  {taps} tap(s)  {what}");
     }
     println!("  total {} taps", walk.taps);
     let taps = walk.taps;
@@ -274,10 +296,4 @@ fn requisition_signed_offline_countersigned_and_verified() {
     assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("REFUSÉ"));
     drop(gpsd);
-}
-
-/// Chooses `value` in the select `css`, as a tap on it then on the option would.
-fn select(s: &Session<'_>, css: &str, value: &str) {
-    s.click_css(css).unwrap();
-    s.click_css(&format!("{css} option[value='{value}']")).unwrap();
 }

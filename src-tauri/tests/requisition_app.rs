@@ -51,7 +51,9 @@ impl<'a> Walk<'a> {
             if Instant::now() > deadline {
                 let problems = self.s.find("#draft-problems").and_then(|e| self.s.text(&e)).unwrap_or_default();
                 let toast = self.s.find("#toast").and_then(|e| self.s.text(&e)).unwrap_or_default();
-                panic!("step « {what} »: the app never answered ({answered}); problems: {problems:?}; toast: {toast:?}");
+                panic!(
+                    "step « {what} »: the app never answered ({answered}); problems: {problems:?}; toast: {toast:?}"
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -93,7 +95,8 @@ fn vigie_server_bin() -> PathBuf {
 fn requisition_signed_offline_countersigned_and_verified() {
     webdriver::ensure_installed().unwrap_or_else(|e| panic!("{e}"));
     // `VIGIE_E2E_APP` runs the walk on another build (the release one, for its figures).
-    let app = std::env::var_os("VIGIE_E2E_APP").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_BIN_EXE_vigie-app").into());
+    let app =
+        std::env::var_os("VIGIE_E2E_APP").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_BIN_EXE_vigie-app").into());
     let tmp = tempfile::tempdir().unwrap();
     let (platform_dir, officer_dir, supervisor_dir, basemap) = (
         tmp.path().join("platform"),

@@ -218,6 +218,13 @@ pub(crate) fn chord_to_arc(chord_m: f64) -> f64 {
     2.0 * MEAN_RADIUS_M * (chord_m / (2.0 * MEAN_RADIUS_M)).min(1.0).asin()
 }
 
+/// The eight compass points of a bearing, in French (O for ouest), as people and printed
+/// requisitions name directions.
+pub fn compass_fr(bearing_deg: f64) -> &'static str {
+    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SO", "O", "NO"];
+    POINTS[((bearing_deg.rem_euclid(360.0) + 22.5) / 45.0) as usize % 8]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,11 +285,4 @@ mod tests {
             prop_assert!((e.hypot(n) - theirs).abs() / theirs <= 0.005);
         }
     }
-}
-
-/// The eight compass points of a bearing, in French (O for ouest), as people and printed
-/// requisitions name directions.
-pub fn compass_fr(bearing_deg: f64) -> &'static str {
-    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SO", "O", "NO"];
-    POINTS[((bearing_deg.rem_euclid(360.0) + 22.5) / 45.0) as usize % 8]
 }

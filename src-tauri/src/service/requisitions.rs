@@ -93,7 +93,10 @@ impl Service {
                     }))
                     .collect();
                 if form.holder.trim().is_empty() {
-                    out.insert(0, DraftProblem { field: "holder".into(), message: UNKNOWN_HOLDER.into(), blocking: true });
+                    out.insert(
+                        0,
+                        DraftProblem { field: "holder".into(), message: UNKNOWN_HOLDER.into(), blocking: true },
+                    );
                 }
                 out.sort_by_key(|p| !p.blocking);
                 out

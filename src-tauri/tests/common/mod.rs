@@ -94,12 +94,17 @@ impl Platform {
     }
 }
 
-
 /// Approves the device called `name`, as an administrator would.
 pub fn approve(db: &vigie_server::db::Db, name: &str) -> i64 {
     let device = db.devices().unwrap().into_iter().find(|d| d.name == name).expect("the device asked to enrol");
     let console = Actor::console();
-    db.decide_device(device.id, DeviceState::Approved, "console", chrono::Utc::now(), console.entry("device.approve", json!({})))
-        .unwrap();
+    db.decide_device(
+        device.id,
+        DeviceState::Approved,
+        "console",
+        chrono::Utc::now(),
+        console.entry("device.approve", json!({})),
+    )
+    .unwrap();
     device.id
 }

@@ -146,6 +146,16 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
+        <label>{move || ctx.t("Acte", "Act")}
+            <select id="draft-kind" on:change=move |ev| form.update(|f| f.kind = event_target_value(&ev))>
+                <option value="requisition" selected=move || form.get().kind != "preservation">
+                    {move || ctx.t("Réquisition (remise des images)", "Requisition (hand over the footage)")}
+                </option>
+                <option value="preservation" selected=move || form.get().kind == "preservation">
+                    {move || ctx.t("Demande de gel (conserver tout de suite)", "Preservation request (keep it now)")}
+                </option>
+            </select>
+        </label>
         <label>{move || ctx.t("Fondement", "Legal basis")}
             <select id="draft-basis" on:change=move |ev| form.update(|f| f.basis = event_target_value(&ev))>
                 <option value="60-1" selected=move || basis() == "60-1">"60-1 — flagrance"</option>

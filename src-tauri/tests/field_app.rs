@@ -16,7 +16,6 @@ use std::time::Duration;
 use serde_json::json;
 use vigie_core::around::{around, AroundQuery};
 use vigie_core::{CameraIndex, LatLon};
-use vigie_e2e::nmea::{self, Gpsfake};
 use vigie_e2e::webdriver::{self, Driver, Session};
 mod common;
 use common::{screenshots, shared, Platform};
@@ -64,20 +63,10 @@ fn officer_works_offline_then_syncs() {
     for d in [&platform_dir, &app_dir, &basemap] {
         std::fs::create_dir_all(d).unwrap();
     }
-    // The Monaco basemap the platform offers, built from the OpenStreetMap extract.
-    vigie_tiles::build_pmtiles(
-        &shared("osm/monaco-2025-02-11.osm.pbf"),
-        &basemap.join("monaco.pmtiles"),
-        &vigie_tiles::BuildOptions::new("Monaco"),
-    )
-    .unwrap();
+    common::monaco_basemap(&basemap);
     let mut platform = Platform::new(&platform_dir, &basemap);
 
-    // The car's receiver, through a real gpsd: a fix every 0.6 s for 10 minutes.
-    let fixes = vec![nmea::Fix { lat: CAR.0, lon: CAR.1, locked: true }; 1000];
-    let log = tmp.path().join("car.nmea");
-    std::fs::write(&log, nmea::log(&fixes, chrono::Utc::now(), Duration::from_millis(600))).unwrap();
-    let gpsd = Gpsfake::start(&log, 0.2).unwrap_or_else(|e| panic!("{e}"));
+    let gpsd = common::car_gpsd(tmp.path(), CAR);
 
     let driver = Driver::start(&[
         ("VIGIE_DATA_DIR", app_dir.display().to_string()),

@@ -13,11 +13,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use vigie_e2e::nmea::{self, Gpsfake};
 use vigie_e2e::webdriver::{self, Driver, Session};
 
 mod common;
-use common::{approve, screenshots, shared, Platform};
+use common::{approve, screenshots, Platform};
 
 /// The car's position: Place du Casino, Monte-Carlo.
 const CAR: (f64, f64) = (43.73940, 7.42760);
@@ -107,17 +106,9 @@ fn requisition_signed_offline_countersigned_and_verified() {
     for d in [&platform_dir, &officer_dir, &supervisor_dir, &basemap] {
         std::fs::create_dir_all(d).unwrap();
     }
-    vigie_tiles::build_pmtiles(
-        &shared("osm/monaco-2025-02-11.osm.pbf"),
-        &basemap.join("monaco.pmtiles"),
-        &vigie_tiles::BuildOptions::new("Monaco"),
-    )
-    .unwrap();
+    common::monaco_basemap(&basemap);
     let mut platform = Platform::new(&platform_dir, &basemap);
-    let fixes = vec![nmea::Fix { lat: CAR.0, lon: CAR.1, locked: true }; 1000];
-    let log = tmp.path().join("car.nmea");
-    std::fs::write(&log, nmea::log(&fixes, chrono::Utc::now(), Duration::from_millis(600))).unwrap();
-    let gpsd = Gpsfake::start(&log, 0.2).unwrap_or_else(|e| panic!("{e}"));
+    let gpsd = common::car_gpsd(tmp.path(), CAR);
     let shots = screenshots();
     let long = Duration::from_secs(60);
     let app_env = |dir: &PathBuf, enrol: String| {

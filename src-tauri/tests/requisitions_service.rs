@@ -9,7 +9,7 @@ use vigie_server::db::DocumentDecision;
 use vigie_view::{DraftForm, DraftRequest, SignRequest};
 
 mod common;
-use common::{approve, shared, Platform};
+use common::{approve, Platform};
 
 const PIN: &str = "482915";
 
@@ -22,13 +22,7 @@ fn blocking(svc: &Service, form: &DraftForm) -> Vec<String> {
 fn drafts_are_checked_signed_cancelled_returned_and_amended() {
     let tmp = tempfile::tempdir().unwrap();
     let basemap = tmp.path().join("basemap");
-    std::fs::create_dir_all(&basemap).unwrap();
-    vigie_tiles::build_pmtiles(
-        &shared("osm/monaco-2025-02-11.osm.pbf"),
-        &basemap.join("monaco.pmtiles"),
-        &vigie_tiles::BuildOptions::new("Monaco"),
-    )
-    .unwrap();
+    common::monaco_basemap(&basemap);
     std::fs::create_dir_all(tmp.path().join("platform")).unwrap();
     let platform = Platform::new(&tmp.path().join("platform"), &basemap);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -14,8 +14,6 @@ use ed25519_dalek::SigningKey;
 use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigie_client::{AreaInfo, Client, ClientError, DownloadOutcome, Progress};
-use vigie_server::audit::Actor;
-use vigie_server::model::DeviceState;
 
 struct Platform {
     dir: tempfile::TempDir,
@@ -51,15 +49,7 @@ impl Platform {
         let key = SigningKey::from_bytes(&seed);
         let mut client = Client::new(base);
         let device = client.enrol(&key, "OFF-1", "Pixel").await.unwrap();
-        self.db
-            .decide_device(
-                device,
-                DeviceState::Approved,
-                "console",
-                chrono::Utc::now(),
-                Actor::console().entry("device.approve", serde_json::json!({})),
-            )
-            .unwrap();
+        common::approve(&self.db, device);
         client.login(&key, device).await.unwrap();
         client
     }

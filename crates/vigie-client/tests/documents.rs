@@ -19,7 +19,7 @@ use vigie_core::proof::Proof;
 use vigie_core::requisition::{LegalBasis, Window};
 use vigie_core::{Camera, Holder, LatLon, View};
 use vigie_server::audit::Actor;
-use vigie_server::model::{DeviceState, NewUser, Role};
+use vigie_server::model::{NewUser, Role};
 use vigie_store::Store;
 
 struct Platform {
@@ -60,15 +60,7 @@ async fn device(p: &Platform, rio: &str, seed: u8) -> (Client, SigningKey, i64) 
     let key = SigningKey::from_bytes(&[seed; 32]);
     let mut client = Client::new(&p.base);
     let id = client.enrol(&key, rio, "terminal").await.unwrap();
-    let console = Actor::console();
-    p.db.decide_device(
-        id,
-        DeviceState::Approved,
-        "console",
-        chrono::Utc::now(),
-        console.entry("device.approve", serde_json::json!({})),
-    )
-    .unwrap();
+    common::approve(&p.db, id);
     client.login(&key, id).await.unwrap();
     (client, key, id)
 }
@@ -247,7 +239,7 @@ async fn lossy_proxy(upstream: std::net::SocketAddr, faults: Arc<Faults>) -> std
                     }
                     2 => {
                         faults.stalled.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                         let _ = inbound.set_linger(Some(std::time::Duration::ZERO));
                     }
                     3 | 4 => {
@@ -255,13 +247,13 @@ async fn lossy_proxy(upstream: std::net::SocketAddr, faults: Arc<Faults>) -> std
                         let Ok(mut up) = tokio::net::TcpStream::connect(upstream).await else { return };
                         let mut buf = vec![0u8; 64 * 1024];
                         // Forward what the device sends for a moment, read the answer, keep it.
-                        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(300);
+                        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(150);
                         while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, inbound.read(&mut buf)).await {
                             if n == 0 || up.write_all(&buf[..n]).await.is_err() {
                                 break;
                             }
                         }
-                        let _ = tokio::time::timeout(std::time::Duration::from_millis(300), up.read(&mut buf)).await;
+                        let _ = tokio::time::timeout(std::time::Duration::from_millis(150), up.read(&mut buf)).await;
                         let _ = inbound.set_linger(Some(std::time::Duration::ZERO));
                     }
                     _ => {

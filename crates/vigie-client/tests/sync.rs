@@ -10,7 +10,6 @@ use ed25519_dalek::SigningKey;
 use vigie_client::{Client, ClientError};
 use vigie_core::sync::Area;
 use vigie_server::audit::Actor;
-use vigie_server::model::DeviceState;
 use vigie_store::Store;
 
 fn shared(rel: &str) -> PathBuf {
@@ -52,14 +51,7 @@ async fn enrol_sync_and_keep_working_offline() {
     let mut client = Client::new(&base);
     let device = client.enrol(&key, "OFF-1", "Pixel 8 de l'agent").await.unwrap();
     assert_eq!(client.login(&key, device).await.unwrap_err().code(), Some("device_pending"));
-    db.decide_device(
-        device,
-        DeviceState::Approved,
-        "console",
-        chrono::Utc::now(),
-        console.entry("device.approve", serde_json::json!({})),
-    )
-    .unwrap();
+    common::approve(&db, device);
     client.login(&key, device).await.unwrap();
 
     // Full package into a real store file, then a delta.

@@ -108,3 +108,23 @@ pub fn approve(db: &vigie_server::db::Db, name: &str) -> i64 {
     .unwrap();
     device.id
 }
+
+/// Builds the Monaco basemap the platform offers into `dir`, from the OpenStreetMap extract.
+pub fn monaco_basemap(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    vigie_tiles::build_pmtiles(
+        &shared("osm/monaco-2025-02-11.osm.pbf"),
+        &dir.join("monaco.pmtiles"),
+        &vigie_tiles::BuildOptions::new("Monaco"),
+    )
+    .unwrap();
+}
+
+/// The car's receiver at `(lat, lon)` through a real gpsd: a fix every 0.6 s for 10 minutes.
+pub fn car_gpsd(dir: &Path, (lat, lon): (f64, f64)) -> vigie_e2e::nmea::Gpsfake {
+    use vigie_e2e::nmea;
+    let fixes = vec![nmea::Fix { lat, lon, locked: true }; 1000];
+    let log = dir.join("car.nmea");
+    std::fs::write(&log, nmea::log(&fixes, chrono::Utc::now(), std::time::Duration::from_millis(600))).unwrap();
+    nmea::Gpsfake::start(&log, 0.2).unwrap_or_else(|e| panic!("{e}"))
+}

@@ -2,7 +2,7 @@
 //! officer `OFF-1`, as an administrator would set it up.
 
 use vigie_server::audit::Actor;
-use vigie_server::model::{NewUser, Role};
+use vigie_server::model::{DeviceState, NewUser, Role};
 
 /// Adds the unit `DSP-98` and the officer `OFF-1` (an APJ) to `db`.
 pub fn seed_officer(db: &vigie_server::db::Db) {
@@ -17,4 +17,17 @@ pub fn seed_officer(db: &vigie_server::db::Db) {
         role: Role::Officer,
     };
     db.add_user(&user, chrono::Utc::now(), console.entry("user.add", serde_json::json!({}))).unwrap();
+}
+
+/// Approves the device `id`, as an administrator would.
+pub fn approve(db: &vigie_server::db::Db, id: i64) {
+    let console = Actor::console();
+    db.decide_device(
+        id,
+        DeviceState::Approved,
+        "console",
+        chrono::Utc::now(),
+        console.entry("device.approve", serde_json::json!({})),
+    )
+    .unwrap();
 }

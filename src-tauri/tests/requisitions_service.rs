@@ -132,9 +132,12 @@ fn drafts_are_checked_signed_cancelled_returned_and_amended() {
     let replacing = platform.db.document(&third.id).unwrap();
     assert_eq!(replacing.proof.document.replaces.as_deref(), Some(first.id.as_str()));
 
+    let pdf = svc.pdf(&first.id).unwrap();
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
     let history = svc.document(&first.id, chrono::Utc::now()).unwrap().history;
     let text: Vec<&str> = history.iter().map(|(_, what)| what.as_str()).collect();
     assert_eq!(text[0], "signée sur l'appareil");
     assert!(text.contains(&"reçue par la plateforme"), "{text:?}");
     assert!(text.iter().any(|t| t.contains("returned : Préciser la direction")), "{text:?}");
+    assert!(text.last().unwrap().starts_with("imprimée (PDF)"), "{text:?}");
 }

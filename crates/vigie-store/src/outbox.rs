@@ -183,6 +183,21 @@ impl Store {
         Ok(true)
     }
 
+    /// Adds a step to a document's history (its PDF written, say).
+    pub fn note_document_event(
+        &mut self,
+        id: &str,
+        what: &str,
+        detail: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.outbox_entry(id)?;
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(sql(&path, "starting a document event"))?;
+        event(&tx, id, now, what, detail).map_err(sql(&path, "recording a document event"))?;
+        tx.commit().map_err(sql(&path, "committing a document event"))
+    }
+
     /// A document's history, oldest first.
     pub fn document_history(&self, id: &str) -> Result<Vec<DocumentEvent>, StoreError> {
         let mut stmt = self

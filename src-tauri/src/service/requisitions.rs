@@ -340,7 +340,8 @@ impl Service {
         })
     }
 
-    /// Writes the document's PDF under `documents/` and returns its path.
+    /// Writes the document's PDF under `documents/` (noted in its history) and returns its
+    /// path.
     pub fn pdf(&self, id: &str) -> Result<String, AppError> {
         let entry = self.store.lock().unwrap().outbox_entry(id).map_err(store_err)?;
         let bytes = vigie_pdf::render(&entry.proof).map_err(|e| err("pdf", e.to_string()))?;
@@ -354,6 +355,12 @@ impl Service {
         let tmp = path.with_extension("pdf.tmp");
         std::fs::write(&tmp, &bytes).map_err(|e| err("io", format!("{}: {e}", tmp.display())))?;
         std::fs::rename(&tmp, &path).map_err(|e| err("io", format!("{}: {e}", path.display())))?;
+        // Every export is kept in the document's history.
+        self.store
+            .lock()
+            .unwrap()
+            .note_document_event(id, "pdf", Some(path.display().to_string()), chrono::Utc::now())
+            .map_err(store_err)?;
         Ok(path.display().to_string())
     }
 
@@ -419,7 +426,7 @@ impl Service {
             (OutboxState::Cancelled, None) => ("cancelled".into(), "annulée / cancelled".into()),
             (OutboxState::Refused, None) => ("refused".into(), "refusée par la plateforme / refused".into()),
         };
-        let mut can_cancel = e.delivery.clone();
+        let mut probe = e.delivery.clone();
         OutboxItem {
             id: e.proof.document.id.clone(),
             title: act.as_ref().map(title).unwrap_or_else(|| "Document".into()),
@@ -430,7 +437,7 @@ impl Service {
             state,
             state_label,
             note: e.comment.clone().or_else(|| e.delivery.last_error.clone()),
-            can_cancel: can_cancel.cancel().is_ok(),
+            can_cancel: probe.cancel().is_ok(),
             can_amend: e.platform_status == Some(DocumentStatus::Returned),
             urgency,
             erased_text,
@@ -650,6 +657,7 @@ fn event_text(what: &str, detail: Option<&str>) -> String {
         "sent" => "reçue par la plateforme",
         "refused" => "refusée par la plateforme",
         "cancelled" => "annulée",
+        "pdf" => "imprimée (PDF)",
         "status" => "statut",
         other => other,
     };

@@ -286,7 +286,7 @@ impl Service {
         Ok(Overview {
             account: self.account(),
             link: self.link.lock().unwrap().clone(),
-            data: info.map(|i| DataAge {
+            data: info.as_ref().map(|i| DataAge {
                 cameras: i.cameras,
                 private_cameras: private.len() as u64,
                 version: i.version,
@@ -299,6 +299,12 @@ impl Service {
             mobile: cfg!(any(target_os = "android", target_os = "ios")),
             role: self.profile().map(|p| p.role),
             outbox_queued: self.queued_documents(),
+            cameras_stamp: format!(
+                "{}/{}/{}",
+                info.as_ref().map(|i| i.version).unwrap_or(0),
+                private.len(),
+                private.iter().map(|p| p.updated_at).max().map(|t| t.to_rfc3339()).unwrap_or_default()
+            ),
         })
     }
 

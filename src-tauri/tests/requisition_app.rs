@@ -142,8 +142,14 @@ fn requisition_signed_offline_countersigned_and_verified() {
     let driver = Driver::start(&officer_env).unwrap_or_else(|e| panic!("{e}"));
     let s = driver.session(&app).unwrap_or_else(|e| panic!("{e}"));
     s.wait_text("#link", long, |t| t == "Hors ligne").unwrap();
-    s.wait_script("return window.vigieMap && JSON.parse(window.vigieMap.stats()).bySource.cameras > 0 || null", long)
-        .unwrap();
+    // The walk starts once the map has drawn everything (the officer looks at it first).
+    s.wait_script(
+        "const s = window.vigieMap && JSON.parse(window.vigieMap.stats()); \
+         return s && s.tilesLoaded && s.bySource.cameras > 0 || null",
+        long,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
     let mut walk = Walk { s: &s, taps: 0, steps: Vec::new() };
     walk.step(
         "Autour de moi",
@@ -220,6 +226,17 @@ fn requisition_signed_offline_countersigned_and_verified() {
         println!("  {t:>6.0} ms  {taps} tap(s)  {what}");
     }
     println!("  total {} taps", walk.taps);
+    // What the first step's figure is made of: the shell's answer alone (the rest is the
+    // page: the panel opening beside the map, which redraws at its new width).
+    s.execute(
+        "window.__vigieAround = null; const t0 = performance.now(); \
+         window.__TAURI_INTERNALS__.invoke('around', { request: { point: null, at: null, radius_m: 300, only_seeing: false } }) \
+           .then(() => { window.__vigieAround = performance.now() - t0; })",
+        json!([]),
+    )
+    .unwrap();
+    let around_ms = s.wait_script("return window.__vigieAround", long).unwrap();
+    println!("  (the « around » command alone: {:.0} ms)", around_ms.as_f64().unwrap_or(f64::NAN));
     let taps = walk.taps;
     assert!(taps <= 12, "{taps} taps from app open to a signed requisition");
     let queued = s.wait_text("#outbox li", long, |t| t.contains("Réquisition 77-1-1")).unwrap();

@@ -111,11 +111,18 @@ impl Ctx {
         self.toast.set(Some(self.lang.get_untracked().pick(message)));
     }
 
-    /// Reloads the header data.
+    /// Reloads the header data (and the map's cameras, if they changed).
     pub fn refresh_overview(self) {
         leptos::task::spawn_local(async move {
             if let Ok(o) = tauri::call::<Overview, _>("overview", &NoArgs {}).await {
+                // The map's cameras are redrawn only when they changed: a sync attempt
+                // every few seconds must not cost a full map render.
+                let before = self.overview.get_untracked().map(|b| b.cameras_stamp);
+                let changed = before.is_some_and(|b| b != o.cameras_stamp);
                 self.overview.set(Some(o));
+                if changed {
+                    self.cameras_changed.update(|n| *n += 1);
+                }
             }
         });
     }
@@ -187,10 +194,7 @@ pub fn App() -> impl IntoView {
         poll_position();
         set_interval(poll_position, std::time::Duration::from_secs(1));
         set_interval(move || ctx.refresh_overview(), std::time::Duration::from_secs(10));
-        tauri::listen("overview-changed", move |_| {
-            ctx.refresh_overview();
-            ctx.cameras_changed.update(|n| *n += 1);
-        });
+        tauri::listen("overview-changed", move |_| ctx.refresh_overview());
         screens::watch_device_position(ctx);
         tauri::listen("area-progress", move |payload| {
             let Ok(p) = serde_wasm_bindgen::from_value::<vigie_view::AreaProgress>(payload) else { return };

@@ -228,6 +228,11 @@ fn AroundPanel() -> impl IntoView {
             }
         });
     };
+    // Where the officer is, to the metre: a new reading of the same place (gpsd sends one
+    // a second) does not reload the list.
+    let here = Memo::new(move |_| {
+        ctx.position.get().and_then(|p| p.fix).map(|f| ((f.lat * 1e5).round() as i64, (f.lon * 1e5).round() as i64))
+    });
     // Again whenever the point, the filter, the time, the cameras or the position change.
     Effect::new(move |_| {
         ctx.point.get();
@@ -236,7 +241,7 @@ fn AroundPanel() -> impl IntoView {
         ctx.incident_at.get();
         ctx.cameras_changed.get();
         if ctx.point.get_untracked().is_none() {
-            ctx.position.get();
+            here.get();
         }
         load();
     });

@@ -108,6 +108,9 @@ pub struct Overview {
     pub role: Option<String>,
     /// Documents waiting in the outbox.
     pub outbox_queued: usize,
+    /// Changes whenever the cameras the map shows changed (registry version, private
+    /// cameras and their states): the UI redraws them only then.
+    pub cameras_stamp: String,
 }
 
 /// Where the officer is, or why that is not known.

@@ -151,7 +151,13 @@ function circle(lon, lat, radiusM) {
 
 // The officer's position with its accuracy circle (`accuracyM` NaN: unknown);
 // `pin` draws it as a manual pin.
+let lastPosition = "";
+
 export function setPosition(lon, lat, accuracyM, pin) {
+  // A new reading of the same place (gpsd sends one a second) does not redraw the map.
+  const key = `${lon.toFixed(6)},${lat.toFixed(6)},${Math.round(accuracyM)},${pin}`;
+  if (key === lastPosition && map && loaded) return;
+  lastPosition = key;
   const features = [{ type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties: { pin } }];
   if (Number.isFinite(accuracyM) && accuracyM > 0) {
     features.unshift({ type: "Feature", geometry: { type: "Polygon", coordinates: [circle(lon, lat, accuracyM)] }, properties: {} });
@@ -161,6 +167,7 @@ export function setPosition(lon, lat, accuracyM, pin) {
 }
 
 export function clearPosition() {
+  lastPosition = "";
   pending.me = EMPTY;
   if (map && loaded) map.getSource("me").setData(EMPTY);
 }

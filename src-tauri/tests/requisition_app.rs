@@ -237,6 +237,12 @@ fn requisition_signed_offline_countersigned_and_verified() {
     .unwrap();
     let around_ms = s.wait_script("return window.__vigieAround", long).unwrap();
     println!("  (the « around » command alone: {:.0} ms)", around_ms.as_f64().unwrap_or(f64::NAN));
+    // `cargo xtask bench` runs this walk on the release app and collects the figures here.
+    if let Some(file) = std::env::var_os("VIGIE_WALK_REPORT") {
+        let mut lines: String = walk.steps.iter().map(|(what, _, ms)| format!("{what}\t{ms}\n")).collect();
+        lines.push_str(&format!("taps\t{}\n", walk.taps));
+        std::fs::write(file, lines).unwrap();
+    }
     let taps = walk.taps;
     assert!(taps <= 12, "{taps} taps from app open to a signed requisition");
     let queued = s.wait_text("#outbox li", long, |t| t.contains("Réquisition 77-1-1")).unwrap();

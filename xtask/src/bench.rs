@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: the benchmark harnesses, in release mode, one after the other (so
 //! they do not compete for the two cores): the core's (crates/vigie-bench), the
-//! platform's (crates/vigie-server/benches), then the app's: the UI bundle's size and the
-//! time from starting the app to its map being interactive. Each prints its figures and
+//! platform's (crates/vigie-server/benches), then the app's: the UI bundle's size, the
+//! time from starting the app to its map being interactive, and the walk from app open to
+//! a signed requisition (taps, and each step's response). Each prints its figures and
 //! compares them with its previous run on this machine. Options are passed to the core
 //! harness; `--only-app` runs the app's alone.
 
@@ -90,7 +91,49 @@ fn app() -> anyhow::Result<()> {
     times.sort_by(f64::total_cmp);
     figures.push(("start to interactive map, median (ms)".into(), times[times.len() / 2]));
     figures.push(("start to interactive map, worst (ms)".into(), *times.last().unwrap()));
+    figures.extend(walk(&bin)?);
     report(&figures, &crate::target_dir().join("bench/app.txt"))
+}
+
+/// How many times the requisition walk is made.
+const WALKS: usize = 3;
+
+/// The walk from app open to a signed requisition in the outbox (the end-to-end test
+/// `requisition_app`, on the release app): each step's response, median of the walks,
+/// and the worst step of all.
+fn walk(bin: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+    let report = crate::target_dir().join("bench/walk.tsv");
+    let mut steps: Vec<(String, Vec<f64>)> = Vec::new();
+    for i in 0..WALKS {
+        let _ = std::fs::remove_file(&report);
+        crate::run_cmd(
+            crate::cargo()
+                .args(["test", "-p", "vigie-app", "--test", "requisition_app", "--", "--nocapture"])
+                .env("VIGIE_E2E_APP", bin)
+                .env("VIGIE_WALK_REPORT", &report),
+        )?;
+        let text = std::fs::read_to_string(&report).with_context(|| report.display().to_string())?;
+        for (j, line) in text.lines().enumerate() {
+            let (name, v) = line.split_once('\t').context("walk report line")?;
+            if i == 0 {
+                steps.push((name.to_string(), Vec::new()));
+            }
+            steps.get_mut(j).context("the walks differ")?.1.push(v.parse()?);
+        }
+    }
+    let mut out = Vec::new();
+    let mut worst: f64 = 0.0;
+    for (name, mut v) in steps {
+        v.sort_by(f64::total_cmp);
+        if name == "taps" {
+            out.push(("walk: taps to a signed requisition".to_string(), v[0]));
+        } else {
+            worst = worst.max(*v.last().unwrap());
+            out.push((format!("walk: {name} (ms)"), v[v.len() / 2]));
+        }
+    }
+    out.push(("walk: worst step of all walks (ms)".into(), worst));
+    Ok(out)
 }
 
 /// Starts the app under Xvfb in smoke mode and returns the milliseconds from its exec to

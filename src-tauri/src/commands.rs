@@ -165,6 +165,12 @@ pub fn check_draft(svc: Svc<'_>, form: DraftForm) -> Result<Vec<DraftProblem>, A
     svc.check_draft(&form, now())
 }
 
+/// The act a draft describes, field by field, for review before signing.
+#[tauri::command(async)]
+pub fn preview_draft(svc: Svc<'_>, form: DraftForm) -> Result<Vec<(String, String)>, AppError> {
+    svc.preview_draft(&form, now())
+}
+
 /// Signs a draft with the PIN and queues it; a sync starts at once in the background.
 #[tauri::command(async)]
 pub fn sign(svc: Svc<'_>, request: SignRequest) -> Result<OutboxItem, AppError> {

@@ -66,6 +66,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, smoke: commands::Smoke) -> 
             commands::delete_area,
             commands::draft,
             commands::check_draft,
+            commands::preview_draft,
             commands::sign,
             commands::outbox,
             commands::document,

@@ -208,6 +208,8 @@ fn requisition_signed_offline_countersigned_and_verified() {
         &fill("#draft-facts", "Vol à l'arraché d'un sac à main"),
         "return !document.querySelector('#draft-sign').disabled",
     );
+    let preview = s.wait_text("#draft-preview", long, |t| t.contains("Réquisition 77-1-1")).unwrap();
+    assert!(preview.contains("IG-2026-04") && preview.contains("Société des Bains de Mer"), "{preview}");
     walk.step(
         "Code PIN",
         1,

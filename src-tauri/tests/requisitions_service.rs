@@ -84,6 +84,13 @@ fn drafts_are_checked_signed_cancelled_returned_and_amended() {
     form.window_from = from;
     form.window_to = to;
 
+    // What the officer reads over before signing.
+    let preview = svc.preview_draft(&form, chrono::Utc::now()).unwrap();
+    let field = |k: &str| preview.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert_eq!(field("Acte"), "Réquisition 99-3");
+    assert!(field("Fondement").contains("commission rogatoire n° CR 26/118 du 20/11/2026"), "{preview:?}");
+    assert_eq!(field("Détenteur"), "Société des Bains de Mer");
+
     // A wrong PIN signs nothing; the right one queues it.
     let wrong = svc.sign(&SignRequest { form: form.clone(), pin: "000000".into() }, chrono::Utc::now()).unwrap_err();
     assert_eq!(wrong.code, "wrong_pin");

@@ -61,6 +61,7 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = RwSignal::new(form);
     let problems = RwSignal::new(Vec::<DraftProblem>::new());
+    let preview = RwSignal::new(Vec::<(String, String)>::new());
     let pin = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     // Checked again on every change, by the shell (vigie-core's rules).
@@ -71,8 +72,20 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
             struct Args {
                 form: DraftForm,
             }
-            match tauri::call::<Vec<DraftProblem>, _>("check_draft", &Args { form: f }).await {
-                Ok(p) => problems.set(p),
+            match tauri::call::<Vec<DraftProblem>, _>("check_draft", &Args { form: f.clone() }).await {
+                Ok(p) => {
+                    let ready = !p.iter().any(|p| p.blocking);
+                    problems.set(p);
+                    // Ready to sign: the act as it will be signed, to read over first.
+                    let fields = if ready {
+                        tauri::call::<Vec<(String, String)>, _>("preview_draft", &Args { form: f })
+                            .await
+                            .unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    preview.set(fields);
+                }
                 Err(e) => ctx.say(&e.message),
             }
         });
@@ -214,6 +227,14 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
+        <Show when=move || !preview.get().is_empty()>
+            <section id="draft-preview" class="preview">
+                <h3>{move || ctx.t("Relecture avant signature", "Review before signing")}</h3>
+                <dl>
+                    {move || preview.get().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                </dl>
+            </section>
+        </Show>
         <div class="row sign">
             <input id="draft-pin" type="password" inputmode="numeric" autocomplete="off"
                 placeholder=move || ctx.t("Code PIN", "PIN")

@@ -105,6 +105,15 @@ impl Service {
         })
     }
 
+    /// The act as it will be signed and printed, field by field (empty while the form
+    /// cannot be read): what the officer reviews before signing.
+    pub fn preview_draft(&self, form: &DraftForm, now: Timestamp) -> Result<Vec<(String, String)>, AppError> {
+        Ok(match self.content_of(form, now)? {
+            Ok((act, _)) => fields(&act),
+            Err(_) => Vec::new(),
+        })
+    }
+
     /// The act `form` describes, with the registry entries of its cameras; or the fields
     /// that cannot be read.
     #[allow(clippy::type_complexity)]
@@ -613,6 +622,7 @@ fn fields(act: &ActContent) -> Vec<(String, String)> {
         .collect::<Vec<_>>()
         .join(" ; ");
     vec![
+        ("Acte".into(), title(act)),
         ("Fondement".into(), basis_label(&act.basis)),
         ("Procédure".into(), act.procedure.clone()),
         ("Détenteur".into(), act.recipient.name.clone()),

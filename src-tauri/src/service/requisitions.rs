@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Europe::Paris;
 use ed25519_dalek::Signer;
 use vigie_client::Me;
-use vigie_core::act::{check_act, ActContent, IssuingService, Officer, Qualite};
+use vigie_core::act::{check_act, ActContent, Officer, Qualite};
 use vigie_core::document::{Document, DocumentKind, DocumentStatus, SignedDocument};
 use vigie_core::outbox::OutboxState;
 use vigie_core::proof::Proof;
@@ -68,7 +68,7 @@ impl Service {
                 facts: String::new(),
                 window_from: paris(window.from),
                 window_to: paris(window.to),
-                qualite: profile.as_ref().map(|p| qualite_of(p).0).unwrap_or("OPJ").into(),
+                qualite: profile.as_ref().map(|p| qualite_of(p)).unwrap_or("OPJ").into(),
                 under_opj: String::new(),
                 replaces: None,
                 officer: profile.as_ref().map(officer_line).unwrap_or_else(|| NO_PROFILE.into()),
@@ -202,7 +202,7 @@ impl Service {
         let kind = if form.kind == "preservation" { DocumentKind::Preservation } else { DocumentKind::Requisition };
         let act = ActContent::new(
             kind,
-            service_of(&profile),
+            profile.service.clone(),
             officer,
             &form.procedure,
             basis,
@@ -524,20 +524,17 @@ fn contact_of(h: &Holder) -> String {
     [&h.address, &h.phone, &h.email].into_iter().flatten().cloned().collect::<Vec<_>>().join(" · ")
 }
 
-/// `OPJ`/`APJ` from the platform's qualité.
-fn qualite_of(p: &Me) -> (&'static str, bool) {
-    match p.qualite.to_ascii_uppercase().as_str() {
-        "OPJ" => ("OPJ", true),
-        _ => ("APJ", false),
+/// `OPJ`, or else `APJ` (who must then name their OPJ), from the platform's qualité.
+fn qualite_of(p: &Me) -> &'static str {
+    if p.qualite.eq_ignore_ascii_case("OPJ") {
+        "OPJ"
+    } else {
+        "APJ"
     }
 }
 
 fn officer_line(p: &Me) -> String {
-    format!("{} {} — {} — RIO {}", p.rank, p.name, qualite_of(p).0, p.rio)
-}
-
-fn service_of(p: &Me) -> IssuingService {
-    p.service.clone()
+    format!("{} {} — {} — RIO {}", p.rank, p.name, qualite_of(p), p.rio)
 }
 
 fn paris(t: Timestamp) -> String {

@@ -109,6 +109,7 @@ fn the_same_proof_prints_the_same_bytes_and_carries_itself() {
     assert_eq!(vigie_pdf::extract(&a).unwrap(), p);
     assert_eq!(vigie_pdf::check(&a).unwrap(), p);
     assert_eq!(vigie_pdf::check(serde_json::to_string(&p).unwrap().as_bytes()).unwrap(), p);
+    println!("a one-page requisition: {} bytes", a.len());
     assert!(a.len() < 60_000, "{} bytes", a.len());
 }
 

@@ -31,6 +31,8 @@ pub const APT_PACKAGES: &[&str] = &[
     "gpsd-clients",
     // pdftotext and pdftoppm: the printed requisition is read back by a real PDF reader.
     "poppler-utils",
+    // ffmpeg and ffprobe: H.264 test streams for the live relay, and a real demuxer to read its output.
+    "ffmpeg",
 ];
 
 /// Installs the missing Debian packages among `pkgs`.

@@ -1,5 +1,7 @@
-//! The live body-cam relay (issue "Live body-cam streams"). This first piece is its
-//! fan-out, sans-IO: frames go in with [`Fanout::push`], each viewer's writer takes them
+//! The live body-cam relay (issue "Live body-cam streams"). Its sans-IO pieces so far:
+//! [`h264`] (access units, keyframes, picture size) and [`fmp4`] (the fragmented MP4 that
+//! Media Source Extensions play, one fragment per frame), [`stamp`] (capture times drawn
+//! into pixels, to measure delay end to end), and its fan-out: frames go in with [`Fanout::push`], each viewer's writer takes them
 //! out with [`Fanout::poll`]; no socket, no clock, no thread here, so the policy is tested
 //! exhaustively and the network code around it stays dumb.
 //!
@@ -7,6 +9,10 @@
 //! group of pictures from its keyframe on, so the first image decodes at once); a viewer
 //! that falls behind by more than its budget drops what it has queued and resumes at the
 //! next keyframe, instead of falling further behind; the relay never waits for a viewer.
+
+pub mod fmp4;
+pub mod h264;
+pub mod stamp;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! The live body-cam relay (issue "Live body-cam streams"). Its sans-IO pieces so far:
 //! [`h264`] (access units, keyframes, picture size) and [`fmp4`] (the fragmented MP4 that
 //! Media Source Extensions play, one fragment per frame), [`stamp`] (capture times drawn
-//! into pixels, to measure delay end to end), and its fan-out: frames go in with [`Fanout::push`], each viewer's writer takes them
+//! into pixels, to measure delay end to end), [`stream::Stream`] (access units in, fMP4
+//! fragments out per viewer), and its fan-out: frames go in with [`Fanout::push`], each viewer's writer takes them
 //! out with [`Fanout::poll`]; no socket, no clock, no thread here, so the policy is tested
 //! exhaustively and the network code around it stays dumb.
 //!
@@ -13,6 +14,7 @@
 pub mod fmp4;
 pub mod h264;
 pub mod stamp;
+pub mod stream;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

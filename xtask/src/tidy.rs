@@ -66,17 +66,20 @@ fn the_core_has_no_io_dependencies() {
     }
 }
 
-/// The sans-IO crates' sources (the domain core, and the sealing of the officer's key)
-/// never touch files, sockets, threads, the clock or randomness: salt, nonce and "now" are
-/// arguments. Their tests may read fixtures; those live under `tests/`. Comments may name
+/// The sans-IO crates' sources (the domain core, the sealing of the officer's key, the
+/// printed act, the live relay's library but not its `vigie-bodycam` binary) never touch
+/// files, sockets, threads, the clock or randomness: salt, nonce and "now" are arguments. Their tests may read fixtures; those live under `tests/`. Comments may name
 /// what the caller uses (`getrandom::fill`); code may not.
 #[test]
 fn the_sans_io_sources_do_no_io() {
     let mut files = Vec::new();
-    for krate in ["crates/vigie-core/src", "crates/vigie-keys/src"] {
+    for krate in ["crates/vigie-core/src", "crates/vigie-keys/src", "crates/vigie-pdf/src", "crates/vigie-relay/src"] {
         rust_files(&crate::root().join(krate), &mut files);
     }
-    assert!(files.iter().any(|f| f.ends_with("sealed.rs")), "vigie-keys' sources were not found");
+    files.retain(|f| !f.components().any(|c| c.as_os_str() == "bin"));
+    for expected in ["sealed.rs", "layout.rs", "fmp4.rs"] {
+        assert!(files.iter().any(|f| f.ends_with(expected)), "{expected} was not found among the sans-IO sources");
+    }
     let forbidden = [
         "std::fs",
         "std::net",

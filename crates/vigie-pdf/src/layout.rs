@@ -1,398 +1,437 @@
-//! The page layout of an act, and the PDF file around it.
+//! What goes on the pages: the act's fields in French, laid out on A4 as drawing
+//! operations, cut into pages as they fill.
 
-use chrono_tz::Europe::Paris;
-use vigie_core::act::{ActContent, Deadline, DeliveryForm, ExportFormat, Qualite};
+use chrono_tz::Tz;
+use vigie_core::act::{ActContent, Deadline, DeliveryForm, ExportFormat, Qualite, RequestedCamera};
 use vigie_core::document::DocumentKind;
 use vigie_core::proof::{hex, Proof};
 use vigie_core::requisition::{Authorisation, LegalBasis};
 use vigie_core::Timestamp;
 
-use crate::text::{literal, winansi, wrap};
+use crate::text::{width, winansi, wrap, Font};
 
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
-const LEFT: f32 = 50.0;
-const RIGHT: f32 = PAGE_W - 50.0;
-const TOP: f32 = PAGE_H - 50.0;
-const BOTTOM: f32 = 60.0;
-const VALUE_X: f32 = 190.0;
-const SIZE: f32 = 10.0;
-const LEADING: f32 = 13.0;
-/// The QR code's side, about 45 mm.
-const QR_SIDE: f32 = 128.0;
+/// A4, in points.
+pub const PAGE_W: f32 = 595.28;
+/// A4, in points.
+pub const PAGE_H: f32 = 841.89;
+/// The text column's left edge.
+pub const LEFT: f32 = 56.0;
+/// The text column's right edge.
+pub const RIGHT: f32 = PAGE_W - 56.0;
+const TOP: f32 = PAGE_H - 56.0;
+/// The lowest baseline of the body; the footer lives below.
+const BOTTOM: f32 = 72.0;
+const LABEL_W: f32 = 118.0;
+const SIZE: f32 = 9.5;
+const LEADING: f32 = 12.5;
+/// The QR code's side without its quiet zone: 45 mm.
+const QR_SIDE: f32 = 45.0 * 72.0 / 25.4;
 
-/// One drawing operation.
+/// One drawing operation, in points from the page's bottom left corner.
 pub enum Op {
-    /// Text at a baseline.
-    Text { x: f32, y: f32, size: f32, bold: bool, bytes: Vec<u8> },
-    /// A filled rectangle.
-    Rect { x: f32, y: f32, w: f32, h: f32 },
+    /// A line of WinAnsi text at a baseline.
+    Text {
+        /// Left end of the baseline.
+        x: f32,
+        /// Baseline.
+        y: f32,
+        /// Font.
+        font: Font,
+        /// Size in points.
+        size: f32,
+        /// The text, WinAnsi.
+        bytes: Vec<u8>,
+    },
+    /// The QR code: its lower left corner `(x, y)`, its module's side, and its runs of dark
+    /// modules as `[column, row from the bottom, length]`, filled together.
+    Modules {
+        /// Left.
+        x: f32,
+        /// Bottom.
+        y: f32,
+        /// A module's side.
+        module: f32,
+        /// The runs.
+        runs: Vec<[u16; 3]>,
+    },
+    /// A thin rectangle outline `[x, y, w, h]`.
+    Frame([f32; 4]),
+    /// A thin horizontal rule across the text column.
+    Rule(f32),
 }
 
+/// A time zone and how the act names it.
+pub struct Clock {
+    tz: Tz,
+    /// "heure de Paris", or "heure locale, Zone/Ville".
+    label: String,
+    /// "heure de Paris, Europe/Paris", or the label.
+    full_label: String,
+}
+
+impl Clock {
+    /// The clock of an act's `time_zone` (an IANA name); `None` if unknown.
+    pub fn new(time_zone: &str) -> Option<Clock> {
+        let tz: Tz = time_zone.parse().ok()?;
+        let (label, full_label) = if tz == chrono_tz::Europe::Paris {
+            ("heure de Paris".to_string(), format!("heure de Paris, {tz}"))
+        } else {
+            (format!("heure locale, {tz}"), format!("heure locale, {tz}"))
+        };
+        Some(Clock { tz, label, full_label })
+    }
+
+    /// "21/11/2026 à 22:00" (seconds only when there are some).
+    fn at(&self, t: Timestamp) -> String {
+        let local = t.with_timezone(&self.tz);
+        let time = if t.timestamp() % 60 == 0 { "%H:%M" } else { "%H:%M:%S" };
+        local.format(&format!("%d/%m/%Y à {time}")).to_string()
+    }
+}
+
+fn utc(t: Timestamp) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// The pages being filled, and where the next line goes.
 struct Pages {
     pages: Vec<Vec<Op>>,
+    /// The next baseline.
     y: f32,
+    /// Printed at the top of every page after the first.
+    running_head: String,
 }
 
 impl Pages {
-    fn new() -> Pages {
-        Pages { pages: vec![Vec::new()], y: TOP }
+    fn op(&mut self, op: Op) {
+        if let Some(page) = self.pages.last_mut() {
+            page.push(op);
+        }
     }
 
+    /// Starts a new page unless `height` points still fit on this one.
     fn room(&mut self, height: f32) {
         if self.y - height < BOTTOM {
             self.pages.push(Vec::new());
             self.y = TOP;
+            let head = wrap(&self.running_head, Font::Regular, 8.0, RIGHT - LEFT).swap_remove(0);
+            self.op(Op::Text { x: LEFT, y: self.y, font: Font::Regular, size: 8.0, bytes: head });
+            self.op(Op::Rule(self.y - 6.0));
+            self.y -= 26.0;
         }
     }
 
-    fn op(&mut self, op: Op) {
-        self.pages.last_mut().expect("a page").push(op);
+    fn gap(&mut self, height: f32) {
+        self.y -= height;
     }
 
-    fn line(&mut self, x: f32, bytes: Vec<u8>, size: f32, bold: bool) {
-        self.room(size * 1.3);
-        self.op(Op::Text { x, y: self.y, size, bold, bytes });
-        self.y -= size * 1.3;
-    }
-
-    /// A paragraph across the page.
-    fn para(&mut self, s: &str, size: f32, bold: bool) {
-        for l in wrap(s, size, bold, RIGHT - LEFT) {
-            self.line(LEFT, l, size, bold);
+    /// Lines side by side: each cell `(x, width, text, font)` wrapped in its column; a
+    /// row taller than what is left goes on as lines on the next page.
+    fn row(&mut self, cells: &[(f32, f32, &str, Font)], size: f32, leading: f32) {
+        let wrapped: Vec<Vec<Vec<u8>>> = cells.iter().map(|(_, w, s, font)| wrap(s, *font, size, *w)).collect();
+        let n = wrapped.iter().map(Vec::len).max().unwrap_or(0);
+        // Keep a label with the start of its value.
+        self.room(leading * n.min(3) as f32);
+        for i in 0..n {
+            self.room(leading);
+            for ((x, _, _, font), lines) in cells.iter().zip(&wrapped) {
+                if let Some(line) = lines.get(i).filter(|l| !l.is_empty()) {
+                    self.op(Op::Text { x: *x, y: self.y, font: *font, size, bytes: line.clone() });
+                }
+            }
+            self.y -= leading;
         }
     }
 
-    /// `label` in bold on the left, `value` wrapped beside it.
+    /// A labelled field: the label in bold on the left, the value beside it.
     fn field(&mut self, label: &str, value: &str) {
-        let lines = wrap(value, SIZE, false, RIGHT - VALUE_X);
-        self.room(LEADING * lines.len().min(3) as f32);
-        self.op(Op::Text { x: LEFT, y: self.y, size: SIZE, bold: true, bytes: winansi(label) });
-        for l in lines {
-            self.room(LEADING);
-            self.op(Op::Text { x: VALUE_X, y: self.y, size: SIZE, bold: false, bytes: l });
-            self.y -= LEADING;
+        let value_w = RIGHT - LEFT - LABEL_W;
+        self.row(
+            &[(LEFT, LABEL_W - 8.0, label, Font::Bold), (LEFT + LABEL_W, value_w, value, Font::Regular)],
+            SIZE,
+            LEADING,
+        );
+    }
+
+    /// Further lines of a field, small (a note under the value).
+    fn note(&mut self, value: &str) {
+        self.row(&[(LEFT + LABEL_W, RIGHT - LEFT - LABEL_W, value, Font::Regular)], 8.0, 10.5);
+    }
+
+    /// A paragraph across the column.
+    fn para(&mut self, s: &str, font: Font, size: f32) {
+        self.row(&[(LEFT, RIGHT - LEFT, s, font)], size, size * 1.3);
+    }
+
+    /// Lines centred on the page.
+    fn centred(&mut self, s: &str, font: Font, size: f32) {
+        for line in wrap(s, font, size, RIGHT - LEFT) {
+            self.room(size * 1.35);
+            let x = (PAGE_W - width(&line, font, size)) / 2.0;
+            self.op(Op::Text { x, y: self.y, font, size, bytes: line });
+            self.y -= size * 1.35;
         }
     }
-
-    fn gap(&mut self, h: f32) {
-        self.y -= h;
-    }
-
-    fn centred(&mut self, s: &str, size: f32, bold: bool) {
-        let bytes = winansi(s);
-        let w = crate::text::width(&bytes, size, bold);
-        self.room(size * 1.4);
-        self.op(Op::Text { x: (PAGE_W - w) / 2.0, y: self.y, size, bold, bytes });
-        self.y -= size * 1.4;
-    }
 }
 
-fn paris(t: Timestamp) -> String {
-    t.with_timezone(&Paris).format("%d/%m/%Y à %H:%M").to_string()
-}
-
-fn utc(t: Timestamp) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-fn yes(b: bool) -> &'static str {
-    if b {
-        "demandé"
-    } else {
-        "non demandé"
-    }
-}
-
-/// The article line under the title.
-pub fn basis_text(basis: &LegalBasis) -> String {
+/// The legal basis as printed under the title.
+fn basis_text(basis: &LegalBasis) -> String {
     match basis {
         LegalBasis::Flagrance => "Article 60-1 du code de procédure pénale (enquête de flagrance)".into(),
         LegalBasis::Preliminaire { authorisation } => {
             let auth = match authorisation {
                 Some(Authorisation::Specific(r)) => format!(
-                    ", sur autorisation du procureur de la République n° {} du {}",
+                    "sur autorisation du procureur de la République n° {} du {}",
                     r.reference,
                     r.date.format("%d/%m/%Y")
                 ),
                 Some(Authorisation::GeneralInstruction { reference }) => format!(
-                    ", sur instructions générales du procureur de la République (article 39-3 du CPP) réf. {reference}"
+                    "sur instructions générales du procureur de la République (article 39-3 du code de procédure \
+                     pénale) réf. {reference}"
                 ),
-                None => ", SANS AUTORISATION DU PROCUREUR (acte nul)".into(),
+                None => "SANS AUTORISATION DU PROCUREUR DE LA RÉPUBLIQUE".into(),
             };
-            format!("Article 77-1-1 du code de procédure pénale (enquête préliminaire){auth}")
+            format!("Article 77-1-1 du code de procédure pénale (enquête préliminaire), {auth}")
         }
         LegalBasis::Instruction { commission_rogatoire } => match commission_rogatoire {
             Some(r) => format!(
-                "Article 99-3 du code de procédure pénale, sur commission rogatoire n° {} du {}",
+                "Article 99-3 du code de procédure pénale (information judiciaire), sur commission rogatoire n° {} \
+                 du {}",
                 r.reference,
                 r.date.format("%d/%m/%Y")
             ),
-            None => "Article 99-3 du code de procédure pénale, SANS COMMISSION ROGATOIRE (acte nul)".into(),
+            None => "Article 99-3 du code de procédure pénale, SANS COMMISSION ROGATOIRE".into(),
         },
     }
 }
 
-/// The pages of `act`, signed as `proof` says.
-pub fn pages(proof: &Proof, act: &ActContent, digest: &[u8; 32], qr: &str) -> Vec<Vec<Op>> {
-    let mut p = Pages::new();
+fn directions(c: &RequestedCamera) -> String {
+    if c.directions.is_empty() {
+        return "inconnue ou orientable".into();
+    }
+    let each: Vec<String> = c
+        .directions
+        .iter()
+        .map(|d| format!("{:.0}° ({})", d.rem_euclid(360.0), vigie_core::geo::compass_fr(*d)))
+        .collect();
+    each.join(", ")
+}
+
+fn cameras(p: &mut Pages, act: &ActContent) {
+    let n = act.cameras.len();
+    let count = if n == 1 { "1 caméra".to_string() } else { format!("{n} caméras") };
+    p.field("Caméras", &format!("{count}, détenteur : {}", act.recipient.name));
+    p.gap(2.0);
+    let cols = [LEFT, LEFT + 92.0, LEFT + 262.0, LEFT + 362.0, RIGHT];
+    let row = |p: &mut Pages, cells: [&str; 4], font: Font| {
+        let cells: Vec<(f32, f32, &str, Font)> =
+            (0..4).map(|i| (cols[i] + 2.0, cols[i + 1] - cols[i] - 6.0, cells[i], font)).collect();
+        p.row(&cells, 8.5, 10.5);
+    };
+    p.room(3.0 * 10.5);
+    row(p, ["Identifiant", "Libellé ou adresse", "Position (lat., long.)", "Direction(s) filmée(s)"], Font::Bold);
+    p.op(Op::Rule(p.y + 7.5));
+    p.gap(3.0);
+    for c in &act.cameras {
+        let position = format!("{:.5}, {:.5}", c.lat, c.lon);
+        row(p, [&c.id, c.label.as_deref().unwrap_or("—"), &position, &directions(c)], Font::Regular);
+    }
+    p.op(Op::Rule(p.y + 7.5));
+    p.gap(8.0);
+}
+
+/// The pages of the act `act` that `proof` carries; `digest` is the document's, `qr` the
+/// QR code's text.
+pub fn pages(proof: &Proof, act: &ActContent, clock: &Clock, digest: &[u8; 32], qr: &str) -> Vec<Vec<Op>> {
+    let doc = &proof.document;
+    let title = match doc.kind {
+        DocumentKind::Requisition => "RÉQUISITION",
+        DocumentKind::Preservation => "DEMANDE DE PRÉSERVATION DES IMAGES (gel)",
+    };
+    let running_head = format!("{title} — procédure n° {} — document {} (suite)", act.procedure, doc.id);
+    let mut p = Pages { pages: vec![Vec::new()], y: TOP, running_head };
+
+    // The issuing service.
     let s = &act.service;
-    p.line(LEFT, winansi(&s.name), 11.0, true);
-    for l in [&s.unit, &s.address, &s.phone, &s.email].into_iter().filter(|v| !v.trim().is_empty()) {
-        p.line(LEFT, winansi(l), 9.0, false);
+    p.para(&s.name, Font::Bold, 11.0);
+    let contact: Vec<&str> =
+        [&s.unit, &s.address, &s.phone, &s.email].into_iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    p.para(&contact.join(" — "), Font::Regular, 8.5);
+    p.gap(2.0);
+    p.op(Op::Rule(p.y + 6.0));
+    p.gap(14.0);
+
+    // Title and legal basis.
+    p.centred(title, Font::Bold, if doc.kind == DocumentKind::Requisition { 16.0 } else { 14.0 });
+    p.gap(2.0);
+    p.centred(&basis_text(&act.basis), Font::Regular, 9.5);
+    if let Some(r) = &doc.replaces {
+        p.gap(2.0);
+        p.centred(&format!("Annule et remplace le document {r}"), Font::Bold, 9.5);
     }
-    p.gap(8.0);
-    p.field("Procédure n°", &act.procedure);
-    p.field("Émise le", &format!("{} (heure de Paris)", paris(act.issued_at)));
     p.gap(10.0);
-    match act.kind {
-        DocumentKind::Requisition => p.centred("RÉQUISITION", 16.0, true),
-        DocumentKind::Preservation => p.centred("DEMANDE DE PRÉSERVATION DES IMAGES (gel)", 14.0, true),
-    }
-    p.para(&basis_text(&act.basis), 9.5, false);
-    if let Some(r) = &proof.document.replaces {
-        p.para(&format!("Annule et remplace le document {r}."), 9.5, true);
-    }
-    p.gap(8.0);
+
+    // Who asks whom, about what.
+    p.field("Procédure n°", &act.procedure);
+    p.field("Émise le", &format!("{} ({})", clock.at(act.issued_at), clock.label));
     let o = &act.officer;
     let qualite = match &o.qualite {
-        Qualite::Opj => "officier de police judiciaire".to_string(),
-        Qualite::Apj { under_opj } => format!("agent de police judiciaire, sous le contrôle de l'OPJ {under_opj}"),
+        Qualite::Opj => "officier de police judiciaire (OPJ)".to_string(),
+        Qualite::Apj { under_opj } => {
+            format!("agent de police judiciaire (APJ), sous le contrôle de l'OPJ {under_opj}")
+        }
     };
     p.field("Requérant", &format!("{} {}, {qualite}, RIO {}", o.rank, o.name, o.rio));
     let h = &act.recipient;
-    let contact: Vec<&str> = [&h.address, &h.phone, &h.email].into_iter().flatten().map(String::as_str).collect();
-    p.field("Destinataire", &h.name);
-    if !contact.is_empty() {
-        p.field("", &contact.join(" — "));
-    }
+    let holder: Vec<&str> = std::iter::once(&h.name)
+        .chain([&h.address, &h.phone, &h.email].into_iter().flatten())
+        .map(|v| v.as_str())
+        .collect();
+    p.field("Destinataire", &holder.join("\n"));
     p.field("Nature des faits", &act.facts);
+    p.field(
+        "Objet",
+        match doc.kind {
+            DocumentKind::Requisition => {
+                "remise des enregistrements vidéo des caméras ci-dessous, pour la période indiquée, dans les \
+                 conditions suivantes."
+            }
+            DocumentKind::Preservation => {
+                "préservation immédiate des enregistrements vidéo des caméras ci-dessous, pour la période indiquée, \
+                 dans l'attente de leur réquisition."
+            }
+        },
+    );
     p.gap(4.0);
-    p.field("Caméras", &format!("{} caméra(s) :", act.cameras.len()));
-    for c in &act.cameras {
-        let dirs: Vec<String> =
-            c.directions.iter().map(|d| format!("{d:.0}° ({})", vigie_core::geo::compass_fr(*d))).collect();
-        let dir = if dirs.is_empty() {
-            "direction inconnue ou orientable".to_string()
-        } else {
-            format!("vers {}", dirs.join(", "))
-        };
-        p.field(
-            "",
-            &format!(
-                "• {} — {} — {:.5}, {:.5} — {dir}",
-                c.id,
-                c.label.as_deref().unwrap_or("sans libellé"),
-                c.lat,
-                c.lon
-            ),
-        );
-    }
-    p.gap(4.0);
+    cameras(&mut p, act);
+
+    // What is asked, how and by when.
     p.field(
         "Période demandée",
-        &format!(
-            "du {} au {} (heure de Paris, {}) — soit {} à {}",
-            paris(act.window.from),
-            paris(act.window.to),
-            act.time_zone,
-            utc(act.window.from),
-            utc(act.window.to)
-        ),
+        &format!("du {} au {} ({})", clock.at(act.window.from), clock.at(act.window.to), clock.full_label),
     );
+    p.note(&format!("soit du {} au {}", utc(act.window.from), utc(act.window.to)));
+    let asked = |yes: bool, what: &str| if yes { what.to_string() } else { "non demandé".to_string() };
     p.field(
         "Format",
         match act.format {
-            ExportFormat::NativeWithPlayer => "export natif de l'enregistreur, avec son lecteur",
-            ExportFormat::Standard => "format standard (MP4/H.264)",
+            ExportFormat::NativeWithPlayer => "export natif de l'enregistreur, accompagné de son logiciel de lecture",
+            ExportFormat::Standard => "format standard (MP4, H.264)",
         },
     );
     p.field(
-        "Décalage d'horloge",
-        &format!("{} : indiquer l'écart de l'horloge de l'enregistreur", yes(act.report_clock_offset)),
+        "Horloge",
+        &asked(
+            act.report_clock_offset,
+            "indiquer l'écart constaté entre l'horloge de l'enregistreur et l'heure légale",
+        ),
     );
-    p.field("Intégrité", &format!("{} : empreinte SHA-256 de chaque fichier remis", yes(act.integrity_sha256)));
+    p.field("Intégrité", &asked(act.integrity_sha256, "fournir l'empreinte SHA-256 de chaque fichier remis"));
     p.field(
         "Préservation",
-        &format!("{} : conserver immédiatement les images de la période", yes(act.preserve_at_once)),
+        &asked(act.preserve_at_once, "préserver immédiatement les images de la période, avant toute extraction"),
     );
     p.field(
         "Remise",
         match act.delivery {
-            DeliveryForm::InPerson => "en main propre, contre récépissé",
+            DeliveryForm::InPerson => "en main propre au requérant, contre récépissé",
             DeliveryForm::SecureUpload => "par dépôt sur le service de transfert sécurisé indiqué par le requérant",
             DeliveryForm::Medium => "sur support non réinscriptible",
         },
     );
-    p.field(
-        "Délai",
-        &match act.deadline {
-            Deadline::AsSoonAsPossible => "dans les meilleurs délais".to_string(),
-            Deadline::By { at } => format!("au plus tard le {} (heure de Paris)", paris(at)),
-        },
-    );
+    let deadline = match act.deadline {
+        Deadline::AsSoonAsPossible => "dans les meilleurs délais".to_string(),
+        Deadline::By { at } => format!("au plus tard le {} ({})", clock.at(at), clock.label),
+    };
+    p.field("Délai", &format!("{deadline} ; les images sont effacées au terme de leur durée de conservation"));
     p.gap(6.0);
-    p.para(&act.penalty_mention, 9.0, false);
-    p.para(&act.secrecy_reminder, 9.0, false);
-    p.gap(10.0);
+    p.para(&act.penalty_mention, Font::Regular, 8.5);
+    p.gap(3.0);
+    p.para(&act.secrecy_reminder, Font::Regular, 8.5);
+    p.gap(8.0);
+
+    // Signatures.
     p.para(
         &format!(
-            "Signé électroniquement par {} {} (RIO {}) le {} (heure de Paris), clé {}.",
+            "Signé électroniquement par {} {} (RIO {}) le {} ({}), clé {}",
             o.rank,
             o.name,
-            proof.document.author,
-            paris(proof.document.created_at),
+            doc.author,
+            clock.at(doc.created_at),
+            clock.label,
             proof.author_key
         ),
-        9.5,
-        true,
+        Font::Bold,
+        9.0,
     );
     match &proof.countersignature {
-        Some(c) => {
-            p.para(&format!("Contresigné par {} le {} (heure de Paris), clé {}.", c.rio, paris(c.at), c.key), 9.5, true)
-        }
-        None => p.para("Non contresigné.", 9.5, false),
+        Some(c) => p.para(
+            &format!("Contresigné par {} le {} ({}), clé {}", c.rio, clock.at(c.at), clock.label, c.key),
+            Font::Bold,
+            9.0,
+        ),
+        None => p.para("Non contresigné", Font::Regular, 9.0),
     }
-    p.gap(6.0);
-    // The QR code and its caption, together.
-    p.room(QR_SIDE + 30.0);
-    qr_code(&mut p, qr);
-    let (id, digest_hex) = (proof.document.id.clone(), hex(digest));
+    p.gap(8.0);
+    qr_block(&mut p, qr);
+
+    // The footer of every page.
     let n = p.pages.len();
+    let id = format!("Document {}", doc.id);
+    let sha = winansi(&format!("SHA-256 du document : {}", hex(digest)));
     for (i, page) in p.pages.iter_mut().enumerate() {
-        let footer = format!("Document {id} · SHA-256 {digest_hex} · page {}/{n}", i + 1);
-        page.push(Op::Text { x: LEFT, y: 30.0, size: 6.5, bold: false, bytes: winansi(&footer) });
+        let number = winansi(&format!("page {}/{n}", i + 1));
+        let number_x = RIGHT - width(&number, Font::Regular, 7.0);
+        let id = wrap(&id, Font::Regular, 7.0, number_x - LEFT - 10.0).swap_remove(0);
+        page.push(Op::Rule(BOTTOM - 14.0));
+        page.push(Op::Text { x: LEFT, y: BOTTOM - 25.0, font: Font::Regular, size: 7.0, bytes: id });
+        page.push(Op::Text { x: number_x, y: BOTTOM - 25.0, font: Font::Regular, size: 7.0, bytes: number });
+        page.push(Op::Text { x: LEFT, y: BOTTOM - 34.0, font: Font::Regular, size: 7.0, bytes: sha.clone() });
     }
     p.pages
 }
 
-fn qr_code(p: &mut Pages, text: &str) {
-    let Ok(code) = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) else {
-        p.para("(code QR impossible : texte trop long)", 8.0, false);
-        return;
-    };
-    let n = code.width();
-    let colors = code.to_colors();
-    let module = QR_SIDE / (n as f32 + 8.0);
-    let x0 = RIGHT - QR_SIDE + 4.0 * module;
-    let top = p.y - 4.0 * module;
-    for (row, cells) in colors.chunks(n).enumerate() {
-        let mut col = 0;
-        while col < n {
-            if cells[col] == qrcode::Color::Dark {
-                let start = col;
-                while col < n && cells[col] == qrcode::Color::Dark {
+/// The QR code on the right, drawn as runs of dark modules; on its left, how to check the
+/// document and a frame for the holder's acknowledgement. Without a QR code (a text too
+/// long for one), the caption says so and the frame takes the width.
+fn qr_block(p: &mut Pages, text: &str) {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok();
+    let n = code.as_ref().map_or(0, |c| c.width());
+    let module = if n > 0 { QR_SIDE / n as f32 } else { 0.0 };
+    let quiet = 4.0 * module;
+    p.room(QR_SIDE + 2.0 * quiet);
+    let top = p.y + 8.0;
+    let bottom = top - QR_SIDE - 2.0 * quiet;
+    let (text_w, caption) = match &code {
+        Some(code) => {
+            let mut runs = Vec::new();
+            for (row, cells) in code.to_colors().chunks(n).enumerate() {
+                let mut col = 0;
+                while col < n {
+                    let start = col;
+                    while col < n && cells[col] == qrcode::Color::Dark {
+                        col += 1;
+                    }
+                    if col > start {
+                        // Versions 1–40: at most 177 modules a side.
+                        runs.push([start as u16, (n - 1 - row) as u16, (col - start) as u16]);
+                    }
                     col += 1;
                 }
-                p.op(Op::Rect {
-                    x: x0 + start as f32 * module,
-                    y: top - (row + 1) as f32 * module,
-                    w: (col - start) as f32 * module,
-                    h: module,
-                });
-            } else {
-                col += 1;
             }
+            p.op(Op::Modules { x: RIGHT - QR_SIDE, y: bottom + quiet, module, runs });
+            let caption = "Vérification : scanner ce code ou « vigie-server verify » sur ce fichier.";
+            (RIGHT - QR_SIDE - quiet - 8.0 - LEFT, caption)
         }
-    }
-    let caption_y = p.y - 20.0;
-    for (i, l) in [
-        "Vérification : scanner ce code,",
-        "ou « vigie-server verify » sur ce fichier,",
-        "ou le portail de vérification de la plateforme.",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        p.op(Op::Text { x: LEFT, y: caption_y - i as f32 * 12.0, size: 9.0, bold: false, bytes: winansi(l) });
-    }
-    p.y -= QR_SIDE + 10.0;
-}
-
-fn content_stream(ops: &[Op]) -> Vec<u8> {
-    let mut c = Vec::new();
-    for op in ops {
-        match op {
-            Op::Text { x, y, size, bold, bytes } => {
-                c.extend(format!("BT /{} {size:.1} Tf {x:.2} {y:.2} Td (", if *bold { "F2" } else { "F1" }).as_bytes());
-                c.extend(literal(bytes));
-                c.extend(b") Tj ET\n");
-            }
-            Op::Rect { x, y, w, h } => c.extend(format!("{x:.3} {y:.3} {w:.3} {h:.3} re f\n").as_bytes()),
+        None => {
+            (RIGHT - LEFT, "Vérification : « vigie-server verify » sur ce fichier (texte trop long pour un code QR).")
         }
-    }
-    c
-}
-
-/// The whole file: catalog, pages, fonts, the attached proof.
-pub fn write(pages: &[Vec<Op>], json: &[u8], digest: &[u8; 32]) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    let mut obj = |out: &mut Vec<u8>, body: &[u8]| {
-        offsets.push(out.len());
-        out.extend(format!("{} 0 obj\n", offsets.len()).as_bytes());
-        out.extend(body);
-        out.extend(b"\nendobj\n");
     };
-    let first_page = 7;
-    let kids: Vec<String> = (0..pages.len()).map(|i| format!("{} 0 R", first_page + 2 * i)).collect();
-    let name = literal(crate::ATTACHMENT.as_bytes());
-    let name = String::from_utf8_lossy(&name);
-    obj(&mut out, format!("<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [({name}) 5 0 R] >> >> /PageMode /UseAttachments >>").as_bytes());
-    obj(&mut out, format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()).as_bytes());
-    obj(&mut out, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
-    obj(&mut out, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>");
-    obj(
-        &mut out,
-        format!("<< /Type /Filespec /F ({name}) /UF ({name}) /EF << /F 6 0 R >> /Desc (Preuve de signature Vigie) >>")
-            .as_bytes(),
-    );
-    let mut file =
-        format!("<< /Type /EmbeddedFile /Subtype /application#2Fjson /Length {} >>\nstream\n", json.len()).into_bytes();
-    file.extend(json);
-    file.extend(b"\nendstream");
-    obj(&mut out, &file);
-    for (i, ops) in pages.iter().enumerate() {
-        let next = first_page + 2 * i + 1;
-        obj(
-            &mut out,
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {next} 0 R >>"
-            )
-            .as_bytes(),
-        );
-        let content = content_stream(ops);
-        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-        stream.extend(content);
-        stream.extend(b"\nendstream");
-        obj(&mut out, &stream);
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
-    for o in &offsets {
-        out.extend(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    let id = hex(&digest[..16]);
-    out.extend(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R /ID [<{id}> <{id}>] >>\nstartxref\n{xref}\n%%EOF\n",
-            offsets.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-/// The attached proof's bytes in a file `write` produced.
-pub fn attachment(pdf: &[u8]) -> Option<&[u8]> {
-    let marker = b"/Type /EmbeddedFile /Subtype /application#2Fjson /Length ";
-    let start = pdf.windows(marker.len()).position(|w| w == marker)? + marker.len();
-    let digits = pdf[start..].iter().take_while(|b| b.is_ascii_digit()).count();
-    let len: usize = std::str::from_utf8(&pdf[start..start + digits]).ok()?.parse().ok()?;
-    let rest = &pdf[start + digits..];
-    let head = b" >>\nstream\n";
-    if !rest.starts_with(head) {
-        return None;
-    }
-    rest.get(head.len()..head.len().checked_add(len)?)
+    p.row(&[(LEFT, text_w, caption, Font::Regular)], 8.5, 11.0);
+    p.gap(8.0);
+    let frame_top = p.y + 11.0;
+    let receipt = "Réception par le destinataire (date, nom, qualité, signature) :";
+    p.row(&[(LEFT + 5.0, text_w - 10.0, receipt, Font::Regular)], 8.0, 10.0);
+    p.op(Op::Frame([LEFT, bottom + quiet, text_w, frame_top - bottom - quiet]));
+    p.y = bottom - 4.0;
 }

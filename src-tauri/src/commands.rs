@@ -159,6 +159,18 @@ pub fn draft(svc: Svc<'_>, request: DraftRequest) -> Result<Vec<DraftForm>, AppE
     svc.draft(&request, now())
 }
 
+/// Keeps the drafts being written.
+#[tauri::command(async)]
+pub fn save_drafts(svc: Svc<'_>, drafts: Vec<DraftForm>) -> Result<(), AppError> {
+    svc.save_drafts(&drafts)
+}
+
+/// The drafts kept on the device.
+#[tauri::command(async)]
+pub fn drafts(svc: Svc<'_>) -> Vec<DraftForm> {
+    svc.drafts()
+}
+
 /// What is wrong with a draft, blocking problems first.
 #[tauri::command(async)]
 pub fn check_draft(svc: Svc<'_>, form: DraftForm) -> Result<Vec<DraftProblem>, AppError> {

@@ -65,6 +65,8 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, smoke: commands::Smoke) -> 
             commands::pause_download,
             commands::delete_area,
             commands::draft,
+            commands::save_drafts,
+            commands::drafts,
             commands::check_draft,
             commands::preview_draft,
             commands::sign,

@@ -64,6 +64,8 @@ mod key {
     pub const ENROLMENT: &str = "enrolment";
     /// The officer's profile from the platform (JSON of `vigie_client::Me`): what acts print.
     pub const PROFILE: &str = "profile";
+    /// The drafts being written (JSON of `Vec<vigie_view::DraftForm>`).
+    pub const DRAFTS: &str = "drafts";
 }
 
 /// A basemap area on the device, as recorded when its download completed.

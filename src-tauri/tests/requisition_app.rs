@@ -290,6 +290,18 @@ fn requisition_signed_offline_countersigned_and_verified() {
     let path = s.wait_text("#pdf-path", long, |t| t.ends_with(".pdf")).unwrap();
     let pdf = PathBuf::from(path.trim_start_matches("PDF :").trim());
     s.screenshot(&shots.join("r4-officer-countersigned.png")).unwrap();
+
+    // A new draft, half typed, when the app goes away: nothing typed is lost.
+    s.click_css("#tab-around").unwrap();
+    s.wait_for("#around-list li button.draft", long).unwrap();
+    s.click_css("#around-list li button.draft").unwrap();
+    s.type_into("#draft-facts", "Rixe devant le casino").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    s.close().unwrap();
+    let s = driver.session(&app).unwrap_or_else(|e| panic!("{e}"));
+    s.wait_text("#toast", long, |t| t.contains("Brouillon en cours repris")).unwrap();
+    let facts = s.execute("return document.querySelector('#draft-facts').value", json!([])).unwrap();
+    assert_eq!(facts, json!("Rixe devant le casino"));
     s.close().unwrap();
     drop(driver);
 

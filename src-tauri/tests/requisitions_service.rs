@@ -84,6 +84,12 @@ fn drafts_are_checked_signed_cancelled_returned_and_amended() {
     form.window_from = from;
     form.window_to = to;
 
+    // A draft being typed survives the app: kept, then found again by a new `Service`.
+    svc.save_drafts(&[form.clone()]).unwrap();
+    let reopened = rt.block_on(Service::open(&tmp.path().join("app"))).unwrap();
+    assert_eq!(reopened.drafts(), [form.clone()]);
+    drop(reopened);
+
     // What the officer reads over before signing.
     let preview = svc.preview_draft(&form, chrono::Utc::now()).unwrap();
     let field = |k: &str| preview.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -95,7 +101,9 @@ fn drafts_are_checked_signed_cancelled_returned_and_amended() {
     let wrong = svc.sign(&SignRequest { form: form.clone(), pin: "000000".into() }, chrono::Utc::now()).unwrap_err();
     assert_eq!(wrong.code, "wrong_pin");
     assert!(svc.outbox(chrono::Utc::now()).unwrap().is_empty());
+    svc.save_drafts(&[form.clone()]).unwrap();
     let first = svc.sign(&SignRequest { form: form.clone(), pin: PIN.into() }, chrono::Utc::now()).unwrap();
+    assert!(svc.drafts().is_empty(), "a signed draft is no longer kept as a draft");
     assert_eq!((first.title.as_str(), first.state.as_str(), first.can_cancel), ("Réquisition 99-3", "queued", true));
     assert!(first.erased_text.contains("effacées le"), "{}", first.erased_text);
     let second = svc.sign(&SignRequest { form: form.clone(), pin: PIN.into() }, chrono::Utc::now()).unwrap();

@@ -182,6 +182,7 @@ pub fn App() -> impl IntoView {
     provide_context(ctx);
     if tauri::in_tauri() {
         ctx.refresh_overview();
+        requisition::restore_drafts(ctx);
         let poll_position = move || {
             leptos::task::spawn_local(async move {
                 if let Ok(p) = tauri::call::<PositionView, _>("position", &NoArgs {}).await {

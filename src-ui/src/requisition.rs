@@ -20,11 +20,36 @@ pub fn start_draft(ctx: Ctx, cameras: Vec<String>) {
     leptos::task::spawn_local(async move {
         match tauri::call::<Vec<DraftForm>, _>("draft", &Args { request }).await {
             Ok(drafts) => {
+                keep(drafts.clone());
                 ctx.drafts.set(drafts);
                 ctx.card.set(None);
                 ctx.panel.set(Panel::Draft);
             }
             Err(e) => ctx.say(&e.message),
+        }
+    });
+}
+
+/// Keeps `drafts` on the device (the shell stores them), so nothing typed is lost.
+fn keep(drafts: Vec<DraftForm>) {
+    #[derive(Serialize)]
+    struct Args {
+        drafts: Vec<DraftForm>,
+    }
+    leptos::task::spawn_local(async move {
+        let _ = tauri::call::<(), _>("save_drafts", &Args { drafts }).await;
+    });
+}
+
+/// Reopens the drafts an earlier run of the app was writing.
+pub fn restore_drafts(ctx: Ctx) {
+    leptos::task::spawn_local(async move {
+        if let Ok(drafts) = tauri::call::<Vec<DraftForm>, _>("drafts", &tauri::NoArgs {}).await {
+            if !drafts.is_empty() {
+                ctx.drafts.set(drafts);
+                ctx.panel.set(Panel::Draft);
+                ctx.say("Brouillon en cours repris / draft in progress restored");
+            }
         }
     });
 }
@@ -67,6 +92,11 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
     // Checked again on every change, by the shell (vigie-core's rules).
     Effect::new(move |_| {
         let f = form.get();
+        let mut all = ctx.drafts.get_untracked();
+        if let Some(first) = all.first_mut() {
+            *first = f.clone();
+        }
+        keep(all);
         leptos::task::spawn_local(async move {
             #[derive(Serialize)]
             struct Args {
@@ -123,6 +153,7 @@ fn DraftEditor(form: DraftForm, left: usize) -> impl IntoView {
                             d.remove(0);
                         }
                     });
+                    keep(ctx.drafts.get_untracked());
                     ctx.refresh_overview();
                     if ctx.drafts.get_untracked().is_empty() {
                         ctx.panel.set(Panel::Outbox);
@@ -274,6 +305,7 @@ pub fn OutboxPanel() -> impl IntoView {
                 },
                 "amend" => match tauri::call::<DraftForm, _>("amend", &Id { id }).await {
                     Ok(form) => {
+                        keep(vec![form.clone()]);
                         ctx.drafts.set(vec![form]);
                         ctx.panel.set(Panel::Draft);
                     }

@@ -77,6 +77,18 @@ impl Service {
             .collect())
     }
 
+    /// Keeps the drafts being written (the first is the one on screen), so that an app
+    /// killed or a phone restarted mid-draft loses nothing typed.
+    pub fn save_drafts(&self, drafts: &[DraftForm]) -> Result<(), AppError> {
+        let json = serde_json::to_string(drafts).map_err(|e| err("invalid", e.to_string()))?;
+        self.set_settings(&[(key::DRAFTS, &json)])
+    }
+
+    /// The drafts kept by [`Service::save_drafts`].
+    pub fn drafts(&self) -> Vec<DraftForm> {
+        self.setting(key::DRAFTS).and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+    }
+
     /// Everything wrong with `form` at `now`, blocking problems first.
     pub fn check_draft(&self, form: &DraftForm, now: Timestamp) -> Result<Vec<DraftProblem>, AppError> {
         Ok(match self.content_of(form, now)? {
@@ -247,6 +259,13 @@ impl Service {
         let signature = key.sign(&message).to_bytes().to_vec();
         let proof = Proof::new(SignedDocument { document, signature }, &key.verifying_key().to_bytes());
         self.store.lock().unwrap().queue_document(&proof, now).map_err(store_err)?;
+        // The signed draft is no longer a draft (the UI drops it too; this holds whatever
+        // order its calls arrive in).
+        let mut drafts = self.drafts();
+        if let Some(i) = drafts.iter().position(|d| d == &req.form) {
+            drafts.remove(i);
+            self.save_drafts(&drafts)?;
+        }
         let entry = self.store.lock().unwrap().outbox_entry(&proof.document.id).map_err(store_err)?;
         Ok(self.outbox_item(&entry, now))
     }

@@ -34,6 +34,41 @@ pub enum LegalBasis {
     },
 }
 
+impl LegalBasis {
+    /// The citation printed under the act's title and shown before signing, in French:
+    /// the article, and the authorisation or commission rogatoire it rests on (or, loudly,
+    /// their absence).
+    pub fn citation(&self) -> String {
+        match self {
+            LegalBasis::Flagrance => "Article 60-1 du code de procédure pénale (enquête de flagrance)".into(),
+            LegalBasis::Preliminaire { authorisation } => {
+                let auth = match authorisation {
+                    Some(Authorisation::Specific(r)) => format!(
+                        "sur autorisation du procureur de la République n° {} du {}",
+                        r.reference,
+                        r.date.format("%d/%m/%Y")
+                    ),
+                    Some(Authorisation::GeneralInstruction { reference }) => format!(
+                        "sur instructions générales du procureur de la République (article 39-3 du code de procédure \
+                         pénale) réf. {reference}"
+                    ),
+                    None => "SANS AUTORISATION DU PROCUREUR DE LA RÉPUBLIQUE".into(),
+                };
+                format!("Article 77-1-1 du code de procédure pénale (enquête préliminaire), {auth}")
+            }
+            LegalBasis::Instruction { commission_rogatoire } => match commission_rogatoire {
+                Some(r) => format!(
+                    "Article 99-3 du code de procédure pénale (information judiciaire), sur commission rogatoire n° {} \
+                     du {}",
+                    r.reference,
+                    r.date.format("%d/%m/%Y")
+                ),
+                None => "Article 99-3 du code de procédure pénale, SANS COMMISSION ROGATOIRE".into(),
+            },
+        }
+    }
+}
+
 /// A reference and its date (an authorisation, a commission rogatoire).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reference {
@@ -253,6 +288,20 @@ pub fn check(draft: &Draft<'_>, now: Timestamp) -> Vec<Problem> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_citation_names_the_authorisation_or_says_it_is_missing() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let specific = LegalBasis::Preliminaire {
+            authorisation: Some(Authorisation::Specific(Reference { reference: "PR-77".into(), date })),
+        };
+        assert!(specific.citation().contains("77-1-1") && specific.citation().contains("n° PR-77 du 20/11/2026"));
+        assert!(LegalBasis::Preliminaire { authorisation: None }.citation().contains("SANS AUTORISATION"));
+        let cr =
+            LegalBasis::Instruction { commission_rogatoire: Some(Reference { reference: "CR 26/118".into(), date }) };
+        assert!(cr.citation().contains("commission rogatoire n° CR 26/118 du 20/11/2026"));
+        assert!(LegalBasis::Flagrance.citation().starts_with("Article 60-1"));
+    }
+
     #[test]
     fn one_document_per_holder_in_the_order_listed() {
         let near = camera("a", "Ville de Grenoble", Some(7));

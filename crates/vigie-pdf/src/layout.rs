@@ -5,7 +5,6 @@ use chrono_tz::Tz;
 use vigie_core::act::{ActContent, Deadline, DeliveryForm, ExportFormat, Qualite, RequestedCamera};
 use vigie_core::document::DocumentKind;
 use vigie_core::proof::{hex, Proof};
-use vigie_core::requisition::{Authorisation, LegalBasis};
 use vigie_core::Timestamp;
 
 use crate::text::{width, winansi, wrap, Font};
@@ -174,37 +173,6 @@ impl Pages {
     }
 }
 
-/// The legal basis as printed under the title.
-fn basis_text(basis: &LegalBasis) -> String {
-    match basis {
-        LegalBasis::Flagrance => "Article 60-1 du code de procédure pénale (enquête de flagrance)".into(),
-        LegalBasis::Preliminaire { authorisation } => {
-            let auth = match authorisation {
-                Some(Authorisation::Specific(r)) => format!(
-                    "sur autorisation du procureur de la République n° {} du {}",
-                    r.reference,
-                    r.date.format("%d/%m/%Y")
-                ),
-                Some(Authorisation::GeneralInstruction { reference }) => format!(
-                    "sur instructions générales du procureur de la République (article 39-3 du code de procédure \
-                     pénale) réf. {reference}"
-                ),
-                None => "SANS AUTORISATION DU PROCUREUR DE LA RÉPUBLIQUE".into(),
-            };
-            format!("Article 77-1-1 du code de procédure pénale (enquête préliminaire), {auth}")
-        }
-        LegalBasis::Instruction { commission_rogatoire } => match commission_rogatoire {
-            Some(r) => format!(
-                "Article 99-3 du code de procédure pénale (information judiciaire), sur commission rogatoire n° {} \
-                 du {}",
-                r.reference,
-                r.date.format("%d/%m/%Y")
-            ),
-            None => "Article 99-3 du code de procédure pénale, SANS COMMISSION ROGATOIRE".into(),
-        },
-    }
-}
-
 fn directions(c: &RequestedCamera) -> String {
     if c.directions.is_empty() {
         return "inconnue ou orientable".into();
@@ -264,7 +232,7 @@ pub fn pages(proof: &Proof, act: &ActContent, clock: &Clock, digest: &[u8; 32], 
     // Title and legal basis.
     p.centred(title, Font::Bold, if doc.kind == DocumentKind::Requisition { 16.0 } else { 14.0 });
     p.gap(2.0);
-    p.centred(&basis_text(&act.basis), Font::Regular, 9.5);
+    p.centred(&act.basis.citation(), Font::Regular, 9.5);
     if let Some(r) = &doc.replaces {
         p.gap(2.0);
         p.centred(&format!("Annule et remplace le document {r}"), Font::Bold, 9.5);

@@ -586,31 +586,6 @@ fn legal_field(p: &Problem) -> &'static str {
     }
 }
 
-fn basis_label(b: &LegalBasis) -> String {
-    match b {
-        LegalBasis::Flagrance => "Article 60-1 CPP (flagrance)".into(),
-        LegalBasis::Preliminaire { authorisation } => match authorisation {
-            Some(Authorisation::Specific(r)) => {
-                format!(
-                    "Article 77-1-1 CPP, autorisation du procureur n° {} du {}",
-                    r.reference,
-                    r.date.format("%d/%m/%Y")
-                )
-            }
-            Some(Authorisation::GeneralInstruction { reference }) => {
-                format!("Article 77-1-1 CPP, instructions générales du procureur (art. 39-3) réf. {reference}")
-            }
-            None => "Article 77-1-1 CPP — autorisation manquante".into(),
-        },
-        LegalBasis::Instruction { commission_rogatoire } => match commission_rogatoire {
-            Some(r) => {
-                format!("Article 99-3 CPP, commission rogatoire n° {} du {}", r.reference, r.date.format("%d/%m/%Y"))
-            }
-            None => "Article 99-3 CPP — commission rogatoire manquante".into(),
-        },
-    }
-}
-
 fn title(act: &ActContent) -> String {
     match (act.kind, &act.basis) {
         (DocumentKind::Preservation, _) => "Demande de gel des images".into(),
@@ -639,7 +614,7 @@ fn fields(act: &ActContent) -> Vec<(String, String)> {
         .join(" ; ");
     vec![
         ("Acte".into(), title(act)),
-        ("Fondement".into(), basis_label(&act.basis)),
+        ("Fondement".into(), act.basis.citation()),
         ("Procédure".into(), act.procedure.clone()),
         ("Détenteur".into(), act.recipient.name.clone()),
         ("Caméras".into(), cameras),

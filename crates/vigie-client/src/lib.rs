@@ -15,6 +15,7 @@ use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vigie_core::proof::hex;
 pub use vigie_core::sync::AreaInfo;
 use vigie_core::sync::{Area, RegistryUpdate};
 use vigie_core::{auth, Camera};
@@ -539,10 +540,6 @@ async fn hash_file(path: &Path, area: &str) -> Result<String, ClientError> {
     let mut hasher = Sha256::new();
     hash_prefix(path, len, &mut hasher).await.map_err(err)?;
     Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a private-camera sync did.

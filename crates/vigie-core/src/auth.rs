@@ -61,8 +61,7 @@ pub fn verify(public_key: &PublicKey, message: &[u8], signature: &[u8]) -> Resul
 /// Lowercase hex of the SHA-256 of a public key, first 16 bytes: what people compare.
 pub fn fingerprint(public_key: &PublicKey) -> String {
     use sha2::Digest;
-    let d = sha2::Sha256::digest(public_key);
-    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::proof::hex(&sha2::Sha256::digest(public_key)[..16])
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use vigie_core::auth::{self, PublicKey};
 use vigie_core::document::{countersign_message, Decision, DocumentStatus, SignedDocument};
+use vigie_core::proof::hex;
 use vigie_core::sync::{self, Area, AreaInfo};
 use vigie_core::{CameraIndex, LatLon};
 
@@ -1051,9 +1052,4 @@ async fn areas_tiles(
 
 fn header_value(v: &str) -> Result<header::HeaderValue, ApiError> {
     header::HeaderValue::from_str(v).map_err(|e| ApiError::Internal(format!("header {v:?}: {e}")))
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

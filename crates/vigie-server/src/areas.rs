@@ -247,7 +247,7 @@ fn sha256_of(mut file: std::fs::File) -> std::io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(crate::api::hex(&hasher.finalize()))
+    Ok(vigie_core::proof::hex(&hasher.finalize()))
 }
 
 /// The `pmtiles` reader's view of an open file: positioned reads, no memory map.

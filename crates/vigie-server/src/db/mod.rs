@@ -1172,7 +1172,7 @@ pub struct DocumentRecord {
 }
 
 fn hex_digest<S: serde::Serializer>(d: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::api::hex(d))
+    s.serialize_str(&vigie_core::proof::hex(d))
 }
 
 /// A supervisor's decision on a document.

@@ -220,6 +220,20 @@ impl ActContent {
         }
     }
 
+    /// The retention of the act's most urgent camera for the start of its window:
+    /// `retention_days` gives a camera's retention by id (`None`: unknown, the legal
+    /// maximum is assumed). `None` for an act without cameras.
+    pub fn most_urgent(
+        &self,
+        retention_days: impl Fn(&str) -> Option<u32>,
+        now: Timestamp,
+    ) -> Option<crate::retention::RetentionStatus> {
+        self.cameras
+            .iter()
+            .map(|c| crate::retention::retention_for(retention_days(&c.id), self.window.from, now))
+            .min_by_key(|r| r.erased_at)
+    }
+
     /// The document body (what [`crate::document::Document::body`] holds).
     pub fn to_body(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("the content is plain data")
@@ -404,6 +418,19 @@ mod tests {
         };
         let (_, legal) = check_act(&a, &[&c], t(22, 8));
         assert!(!legal.contains(&Problem::MissingAuthorisation));
+    }
+
+    #[test]
+    fn the_most_urgent_camera_sets_the_acts_urgency() {
+        let (c1, c2) = (camera("c1"), camera("c2"));
+        let a = act(LegalBasis::Flagrance, &[&c1, &c2]);
+        // c1 keeps 3 days (window start 21/11 21:00 → erased 24/11 21:00), c2 the legal maximum.
+        let r = a.most_urgent(|id| (id == "c1").then_some(3), t(22, 8)).unwrap();
+        assert_eq!(r.erased_at, t(24, 21));
+        assert_eq!(r.urgency, crate::retention::Urgency::Critical);
+        assert!(r.known);
+        let none = ActContent { cameras: vec![], ..a };
+        assert_eq!(none.most_urgent(|_| None, t(22, 8)), None);
     }
 
     #[test]

@@ -75,6 +75,15 @@ impl Store {
         Ok(out)
     }
 
+    /// How many documents wait to leave the device (a count, for the header: nothing is
+    /// parsed).
+    pub fn outbox_queued(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM outbox WHERE state = 'queued'", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(self.sqlite("counting the outbox"))
+    }
+
     /// One document of the outbox.
     pub fn outbox_entry(&self, id: &str) -> Result<OutboxEntry, StoreError> {
         let raw = self

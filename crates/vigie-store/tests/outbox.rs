@@ -43,7 +43,9 @@ fn a_queued_document_survives_a_restart_and_can_be_cancelled_until_a_push_begins
     assert_eq!(all[0].proof.document.id, "doc-bbbbbbbbbbbbbbbb", "newest first");
     assert!(all.iter().all(|e| e.delivery.state == OutboxState::Queued && e.platform_status.is_none()));
 
+    assert_eq!(s.outbox_queued().unwrap(), 2);
     s.cancel_document("doc-aaaaaaaaaaaaaaaa", t(2)).unwrap();
+    assert_eq!(s.outbox_queued().unwrap(), 1);
     assert_eq!(s.outbox_entry("doc-aaaaaaaaaaaaaaaa").unwrap().delivery.state, OutboxState::Cancelled);
 
     // A push began (and the app died before it ended): no cancelling any more.

@@ -16,7 +16,7 @@ use vigie_core::proof::Proof;
 use vigie_core::requisition::{
     group_by_holder, suggested_window, Authorisation, LegalBasis, Problem, Reference, Window,
 };
-use vigie_core::retention::{retention_for, Urgency};
+use vigie_core::retention::Urgency;
 use vigie_core::{Camera, Holder, Timestamp};
 use vigie_store::OutboxEntry;
 use vigie_view::{
@@ -278,8 +278,7 @@ impl Service {
 
     /// How many documents wait to leave the device.
     pub(crate) fn queued_documents(&self) -> usize {
-        let store = self.store.lock().unwrap();
-        store.outbox().map(|v| v.iter().filter(|e| e.delivery.state == OutboxState::Queued).count()).unwrap_or(0)
+        self.store.lock().unwrap().outbox_queued().unwrap_or(0)
     }
 
     /// One document: its fields and history.
@@ -476,15 +475,8 @@ impl Service {
     /// registry's retention when the device knows the camera, else the legal maximum).
     fn document_urgency(&self, act: &ActContent, now: Timestamp) -> (String, Timestamp, String) {
         let index = self.index().ok();
-        let worst = act
-            .cameras
-            .iter()
-            .map(|c| {
-                let days = index.as_ref().and_then(|i| i.get(&c.id)).and_then(|cam| cam.retention_days);
-                retention_for(days, act.window.from, now)
-            })
-            .min_by_key(|r| r.erased_at);
-        match worst {
+        let days = |id: &str| index.as_ref().and_then(|i| i.get(id)).and_then(|cam| cam.retention_days);
+        match act.most_urgent(days, now) {
             Some(r) => (
                 urgency_name(r.urgency).into(),
                 r.erased_at,

@@ -423,11 +423,13 @@ impl Service {
         self.unlock(pin)?;
         let (mut client, key, device_id) = self.client()?;
         client.login(&key, device_id).await.map_err(client_err)?;
-        let me = client.me().await.map_err(client_err)?;
+        // The RIO the device enrolled with is the session's: no need to ask the platform.
+        let rio =
+            self.setting(key::RIO).ok_or_else(|| err("not_enrolled", "appareil non inscrit / device not enrolled"))?;
         let doc = client.review().await.map_err(client_err)?.into_iter().find(|d| d.id == id).ok_or_else(|| {
             err("not_found", format!("document {id} : plus en attente de relecture / no longer awaiting review"))
         })?;
-        client.countersign(&key, &me.rio, &doc).await.map_err(client_err)
+        client.countersign(&key, &rio, &doc).await.map_err(client_err)
     }
 
     /// Returns `id` to its author with `comment`.

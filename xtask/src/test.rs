@@ -59,14 +59,18 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         // The storage tests run on both engines: a throw-away PostgreSQL cluster lives for
         // the duration of the tests and is deleted after, pass or fail.
         let pg = setup::Postgres::start()?;
+        // The UI's own unit tests (formatting, languages) run natively, in the same build:
+        // alone, `-p vigie-ui` resolves other features and builds the Leptos stack twice.
         run_cmd(
             cargo()
-                .args(["test", "--workspace", "--exclude", "vigie-ui"])
+                .args(["test", "--workspace"])
                 .env("VIGIE_TEST_POSTGRES_URL", &pg.url)
                 .env("VIGIE_REQUIRE_POSTGRES", "1"),
-        )?;
-        // The UI's own unit tests (formatting, languages) run natively.
-        run_cmd(cargo().args(["test", "-p", "vigie-ui", "--lib"]))
+        )
+    })?;
+    step("disk", &mut || {
+        // CI's disk is finite: say what a run leaves behind.
+        run_cmd(std::process::Command::new("du").args(["-sh", "target"]).current_dir(crate::root()))
     })?;
 
     eprintln!("\n== timings");

@@ -33,6 +33,13 @@ pub const APT_PACKAGES: &[&str] = &[
     "poppler-utils",
     // ffmpeg and ffprobe: H.264 test streams for the live relay, and a real demuxer to read its output.
     "ffmpeg",
+    // The simulated body-cam's gateway: GStreamer's RTSP server (from Debian's Python), x264
+    // to encode, the RTP payloader and the parsers.
+    "python3-gi",
+    "gir1.2-gst-rtsp-server-1.0",
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-ugly",
 ];
 
 /// Installs the missing Debian packages among `pkgs`.

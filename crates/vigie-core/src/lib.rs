@@ -43,6 +43,7 @@ pub mod document;
 pub mod geo;
 pub mod import;
 pub mod index;
+pub mod live;
 pub mod moderation;
 pub mod outbox;
 pub mod position;

@@ -150,3 +150,46 @@ pub fn media_segment(sequence: u32, decode_time: u64, duration: u32, unit: &[&[u
     let moof = moof_len(size + 8);
     [moof, mp4box(b"mdat", &mdat)].concat()
 }
+
+/// The `prft` box (ISO/IEC 14496-12 §8.16.5, producer reference time) that goes before a
+/// fragment: the wall-clock time, Unix milliseconds, at which the frame at `decode_time`
+/// was captured. Media Source Extensions ignore it; the player reads it to show the
+/// stream's own time and to measure its delay.
+pub fn prft(captured_unix_ms: u64, decode_time: u64) -> Vec<u8> {
+    // NTP: seconds since 1900 in the high 32 bits, the fraction in the low 32.
+    const NTP_UNIX_OFFSET_S: u64 = 2_208_988_800;
+    let secs = captured_unix_ms / 1000 + NTP_UNIX_OFFSET_S;
+    let fraction = ((captured_unix_ms % 1000) << 32) / 1000;
+    let mut body = 1u32.to_be_bytes().to_vec(); // reference track
+    body.extend(((secs << 32) | fraction).to_be_bytes());
+    body.extend(decode_time.to_be_bytes());
+    full(b"prft", 1, 0, &body)
+}
+
+/// The capture time a [`prft`] box carries, Unix milliseconds, and the decode time it
+/// refers to; `None` if `bytes` does not start with one.
+pub fn read_prft(bytes: &[u8]) -> Option<(u64, u64)> {
+    if bytes.len() < 32 || &bytes[4..8] != b"prft" || bytes[8] != 1 {
+        return None;
+    }
+    let ntp = u64::from_be_bytes(bytes[16..24].try_into().ok()?);
+    let decode_time = u64::from_be_bytes(bytes[24..32].try_into().ok()?);
+    let secs = (ntp >> 32).checked_sub(2_208_988_800)?;
+    let ms = ((ntp & 0xffff_ffff) * 1000 + (1 << 31)) >> 32;
+    Some((secs * 1000 + ms, decode_time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_capture_time_survives_its_box_to_the_millisecond() {
+        for ms in [0u64, 1, 999, 1_790_000_000_123, 1_790_000_000_999] {
+            let b = prft(ms, 42 * 3600);
+            assert_eq!(b.len(), 32);
+            assert_eq!(read_prft(&b), Some((ms, 42 * 3600)), "{ms}");
+        }
+        assert_eq!(read_prft(b"not a box at all, not a box at all"), None);
+    }
+}

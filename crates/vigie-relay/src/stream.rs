@@ -57,8 +57,10 @@ impl Stream {
         }
     }
 
-    /// One access unit (its NAL units, no start codes) presented at `pts` (90 kHz).
-    pub fn ingest(&mut self, unit: &[&[u8]], pts: u64) -> Ingested {
+    /// One access unit (its NAL units, no start codes) presented at `pts` (90 kHz) and
+    /// captured at `captured_unix_ms` (the publisher's clock when it says, the relay's
+    /// arrival time otherwise): each fragment starts with a `prft` box carrying it.
+    pub fn ingest(&mut self, unit: &[&[u8]], pts: u64, captured_unix_ms: u64) -> Ingested {
         for n in unit {
             match h264::nal_type(n) {
                 // The first parameter sets make the init segment; a later change would
@@ -83,15 +85,24 @@ impl Stream {
         }
         let keyframe = h264::is_keyframe(unit);
         let first = *self.first_pts.get_or_insert(pts);
+        let mut pts = pts.max(first);
         if let Some(last) = self.last_pts {
             if pts > last {
                 self.duration = u32::try_from(pts - last).unwrap_or(DEFAULT_DURATION);
+            } else {
+                // A source that repeats or goes back in time: decode times must grow, or
+                // a player drops the frame.
+                pts = last + u64::from(self.duration);
             }
         }
         self.last_pts = Some(pts);
         self.sequence += 1;
         let decode_time = pts.saturating_sub(first);
-        let data = fmp4::media_segment(self.sequence, decode_time, self.duration, unit, keyframe);
+        let data = [
+            fmp4::prft(captured_unix_ms, decode_time),
+            fmp4::media_segment(self.sequence, decode_time, self.duration, unit, keyframe),
+        ]
+        .concat();
         self.fanout.push(Frame {
             pts_ms: decode_time * 1000 / u64::from(fmp4::TIMESCALE),
             keyframe,
@@ -137,11 +148,11 @@ mod tests {
     fn frames_before_the_parameter_sets_are_dropped_and_a_bad_sps_is_refused() {
         let mut s = Stream::new(1 << 20);
         let slice: &[u8] = &[0x65, 0x88, 0x84];
-        assert_eq!(s.ingest(&[slice], 0), Ingested::WaitingForParameters);
+        assert_eq!(s.ingest(&[slice], 0, 0), Ingested::WaitingForParameters);
         assert!(s.join(1).is_none());
         let bad_sps: &[u8] = &[0x67, 0x42];
         let pps: &[u8] = &[0x68, 0xce, 0x3c, 0x80];
-        assert_eq!(s.ingest(&[bad_sps, pps, slice], 3600), Ingested::BadParameters);
+        assert_eq!(s.ingest(&[bad_sps, pps, slice], 3600, 0), Ingested::BadParameters);
         assert!(s.join(1).is_none());
     }
 }

@@ -51,7 +51,8 @@ fn every_viewer_decodes_from_its_first_frame() {
     let mut got: Vec<Vec<u8>> = vec![Vec::new(); 4];
     let mut first_key: Vec<Option<bool>> = vec![None; 4];
     for (i, unit) in units.iter().enumerate() {
-        assert!(matches!(s.ingest(unit, i as u64 * 3600), Ingested::Relayed { .. }));
+        let captured = 1_790_000_000_000 + i as u64 * 40;
+        assert!(matches!(s.ingest(unit, i as u64 * 3600, captured), Ingested::Relayed { .. }));
         // Viewer 1 from the first frame, viewer 2 mid-group (frame 30), viewer 3 too, but slow.
         for (viewer, at) in [(1u64, 0usize), (2, 30), (3, 30)] {
             if i == at {
@@ -65,6 +66,9 @@ fn every_viewer_decodes_from_its_first_frame() {
             }
             while let Some(f) = s.poll(viewer) {
                 first_key[viewer as usize].get_or_insert(f.keyframe);
+                // Each fragment says when its frame was captured, for the player's clock.
+                let (ms, decode_time) = vigie_relay::fmp4::read_prft(&f.data).expect("a prft box first");
+                assert_eq!((ms - 1_790_000_000_000) / 40 * 3600, decode_time);
                 got[viewer as usize].extend(f.data.iter());
             }
         }

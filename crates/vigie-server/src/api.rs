@@ -32,6 +32,8 @@ use crate::db::{Db, DbError, DocumentDecision, DocumentRecord, NewDocument, Rece
 use crate::model::{DeviceState, Me, Principal, Role};
 use crate::registry;
 
+mod live;
+
 /// Shared state of the server.
 pub struct AppState {
     /// The database.
@@ -42,13 +44,15 @@ pub struct AppState {
     index: RwLock<Option<(u64, Arc<CameraIndex>)>>,
     /// The offline basemap areas, from `config.basemap_dir()`.
     pub areas: crate::areas::Areas,
+    /// The live relay: streams, viewers, viewing tokens.
+    pub live: crate::live::Live,
 }
 
 impl AppState {
     /// State over an open database.
     pub fn new(db: Arc<Db>, config: Config) -> Arc<AppState> {
         let areas = crate::areas::Areas::new(config.basemap_dir());
-        Arc::new(AppState { db, config, index: RwLock::new(None), areas })
+        Arc::new(AppState { db, config, index: RwLock::new(None), areas, live: crate::live::Live::default() })
     }
 
     /// The index of the current registry, rebuilt when the registry version moved.
@@ -95,6 +99,14 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/areas", "any session"),
     ("GET", "/v1/areas/{id}/tiles.pmtiles", "any session (audited; Range requests resume)"),
     ("GET", "/v1/openapi.json", "any session"),
+    ("GET", "/v1/live", "any session (the streams it may view; all of them for csu_operator)"),
+    ("POST", "/v1/live", "csu_operator (registers a body-cam's RTSP source)"),
+    ("POST", "/v1/live/{id}/grants", "csu_operator (a unit may view, for a motif)"),
+    ("POST", "/v1/live/{id}/revoke", "csu_operator (its viewers are closed at once)"),
+    ("POST", "/v1/live/{id}/end", "csu_operator (ends the relay and every view)"),
+    ("POST", "/v1/live/{id}/token", "any session that may view the stream (refusals audited)"),
+    ("GET", "/v1/live/{id}/ws", "a viewing token (?token=, one use, 60 s): WebSocket, audited join and leave"),
+    ("POST", "/v1/live/{id}/position", "the stream's publisher key (the body-cam's gateway)"),
     (
         "POST",
         "/v1/verify",
@@ -128,6 +140,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/moderation/{id}/refuse", post(moderation_refuse))
         .route("/v1/areas", get(areas_index))
         .route("/v1/areas/{id}/tiles.pmtiles", get(areas_tiles))
+        .route("/v1/live", get(live::index).post(live::create))
+        .route("/v1/live/{id}/grants", post(live::grant))
+        .route("/v1/live/{id}/revoke", post(live::revoke))
+        .route("/v1/live/{id}/end", post(live::end))
+        .route("/v1/live/{id}/token", post(live::token))
+        .route("/v1/live/{id}/ws", get(live::ws))
+        .route("/v1/live/{id}/position", post(live::position))
         .route("/v1/openapi.json", get(openapi_show))
         .route("/v1/verify", post(verify_document).layer(axum::extract::DefaultBodyLimit::max(VERIFY_MAX_BYTES)))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
@@ -182,6 +201,7 @@ impl From<DbError> for ApiError {
         match e {
             DbError::NotFound(m) => ApiError::NotFound(format!("{m} does not exist")),
             DbError::Exists(m) => ApiError::Conflict(format!("{m} already exists")),
+            DbError::Ended(m) => ApiError::Conflict(format!("{m} has ended")),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -13,6 +13,7 @@ pub mod areas;
 pub mod audit;
 pub mod config;
 pub mod db;
+pub mod live;
 pub mod model;
 pub mod openapi;
 pub mod registry;
@@ -35,5 +36,18 @@ pub async fn serve(
     state: Arc<api::AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
+    // The relay pulls the streams it relayed before a restart at once.
+    let streams = {
+        let db = state.db.clone();
+        tokio::task::spawn_blocking(move || db.live_streams(false))
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)?
+    };
+    for s in &streams {
+        state.live.start(&s.id, &s.source);
+    }
+    let served = axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(shutdown).await;
+    state.live.stop_all();
+    served
 }

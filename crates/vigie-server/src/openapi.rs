@@ -53,6 +53,44 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
         None,
         "PmTiles",
     ),
+    (
+        "GET",
+        "/v1/live",
+        "The live streams I may view, with the source's state and the body-cam's position",
+        None,
+        "LiveStreams",
+    ),
+    (
+        "POST",
+        "/v1/live",
+        "Register a body-cam's RTSP source (the relay pulls it at once)",
+        Some("NewLiveStream"),
+        "LiveStreamCreated",
+    ),
+    ("POST", "/v1/live/{id}/grants", "Let a unit view a stream, for a motif", Some("LiveGrant"), "Empty"),
+    (
+        "POST",
+        "/v1/live/{id}/revoke",
+        "Withdraw a unit's permission (its viewers are closed)",
+        Some("LiveRevoke"),
+        "Empty",
+    ),
+    ("POST", "/v1/live/{id}/end", "End the relay of a stream", None, "Empty"),
+    ("POST", "/v1/live/{id}/token", "A one-use viewing token for this stream (60 s)", None, "ViewingToken"),
+    (
+        "GET",
+        "/v1/live/{id}/ws",
+        "WebSocket: the init segment, then one fragmented-MP4 fragment per frame (prft box first)",
+        None,
+        "LiveFragments",
+    ),
+    (
+        "POST",
+        "/v1/live/{id}/position",
+        "The body-cam's position (its gateway, with the publisher key)",
+        Some("LivePosition"),
+        "Empty",
+    ),
     ("GET", "/v1/openapi.json", "This description", None, "OpenApi"),
     (
         "POST",
@@ -82,6 +120,7 @@ const QUERY: &[(&str, &str, &str, bool)] = &[
     ("/v1/cameras/seeing", "motif", "string", false),
     ("/v1/audit", "after", "integer", false),
     ("/v1/audit", "limit", "integer", false),
+    ("/v1/live/{id}/ws", "token", "string", true),
 ];
 
 fn object(required: &[&str], props: Value) -> Value {
@@ -89,6 +128,43 @@ fn object(required: &[&str], props: Value) -> Value {
 }
 
 fn schemas() -> Value {
+    let mut all = base_schemas();
+    if let (Some(all), Value::Object(live)) = (all.as_object_mut(), live_schemas()) {
+        all.extend(live);
+    }
+    all
+}
+
+/// The live relay's schemas (apart: one `json!` that large exceeds the macro's recursion).
+fn live_schemas() -> Value {
+    let s = json!({ "type": "string" });
+    let time = json!({ "type": "string", "format": "date-time" });
+    json!({
+        "LiveGrantItem": object(&["unit", "motif", "by", "at"], json!({ "unit": s, "motif": s, "by": s, "at": time })),
+        "LiveStream": object(&["id", "label", "source", "created_by", "created_at", "grants"], json!({
+            "id": s, "label": s, "source": s, "created_by": s, "created_at": time, "ended_at": time,
+            "position": { "type": ["array", "null"], "description": "[{lat, lon}, time]" },
+            "grants": { "type": "array", "items": { "$ref": "#/components/schemas/LiveGrantItem" } } })),
+        "LiveStreams": { "type": "array", "items": { "allOf": [{ "$ref": "#/components/schemas/LiveStream" }, object(&["motif"], json!({
+            "motif": s, "relay": { "type": ["object", "null"], "properties": {
+                "state": { "enum": ["connecting", "live", "lost", "ended"] }, "error": s,
+                "frames": { "type": "integer" }, "viewers": { "type": "integer" },
+                "width": { "type": ["integer", "null"] }, "height": { "type": ["integer", "null"] } } } }))] } },
+        "NewLiveStream": object(&["label", "source"], json!({ "label": s, "source": { "type": "string", "format": "uri", "description": "rtsp://…" } })),
+        "LiveStreamCreated": object(&["id", "publisher_key", "stream"], json!({ "id": s,
+            "publisher_key": { "type": "string", "description": "shown once: the gateway's Bearer for /position" },
+            "stream": { "$ref": "#/components/schemas/LiveStream" } })),
+        "LiveGrant": object(&["unit", "motif"], json!({ "unit": s,
+            "motif": { "type": "string", "minLength": vigie_core::live::MIN_MOTIF_CHARS, "maxLength": vigie_core::live::MAX_MOTIF_CHARS } })),
+        "LiveRevoke": object(&["unit"], json!({ "unit": s })),
+        "ViewingToken": object(&["token", "expires_at", "motif", "ws"], json!({ "token": s, "expires_at": time, "motif": s, "ws": s })),
+        "LiveFragments": { "type": "string", "contentMediaType": "video/mp4",
+            "description": "binary WebSocket messages; closed with 4403 when the view is no longer allowed" },
+        "LivePosition": object(&["lat", "lon"], json!({ "lat": { "type": "number" }, "lon": { "type": "number" }, "at": time })),
+    })
+}
+
+fn base_schemas() -> Value {
     let s = json!({ "type": "string" });
     let b64 = json!({ "type": "string", "contentEncoding": "base64" });
     let time = json!({ "type": "string", "format": "date-time" });

@@ -6,6 +6,7 @@
 //! the HTTP layer runs them on Tokio's blocking pool.
 
 mod backend;
+mod live;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -19,6 +20,7 @@ use vigie_core::sync::VersionedRow;
 use vigie_core::{Camera, CameraId, Timestamp};
 
 use self::backend::{Backend, Row, SqlError, Tx, Value};
+pub use self::live::LiveStreamRecord;
 use crate::model::{DeviceInfo, DeviceState, NewUser, Principal, Profile, Role};
 use vigie_core::act::IssuingService;
 
@@ -43,6 +45,9 @@ pub enum DbError {
     /// A thing that already exists (`unit BT-38`).
     #[error("{0} already exists")]
     Exists(String),
+    /// A thing that is over and may no longer change (`live stream bc-1`).
+    #[error("{0} has ended")]
+    Ended(String),
     /// A stored row that does not read back.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
@@ -78,6 +83,7 @@ trait RowExt {
     fn text(&self, i: usize) -> Result<String, DbError>;
     fn opt_text(&self, i: usize) -> Result<Option<String>, DbError>;
     fn blob(&self, i: usize) -> Result<Vec<u8>, DbError>;
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, DbError>;
 }
 
 impl RowExt for Row {
@@ -97,6 +103,13 @@ impl RowExt for Row {
         match self.get(i) {
             Some(Value::Null) => Ok(None),
             _ => self.text(i).map(Some),
+        }
+    }
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, DbError> {
+        match self.get(i) {
+            Some(Value::Null) => Ok(None),
+            Some(Value::Real(v)) => Ok(Some(*v)),
+            other => Err(DbError::Corrupt(format!("column {i}: expected a number, found {other:?}"))),
         }
     }
     fn blob(&self, i: usize) -> Result<Vec<u8>, DbError> {
@@ -218,6 +231,29 @@ CREATE INDEX submissions_by_author ON submissions (author);
     "
 ALTER TABLE documents ADD COLUMN countersigned_device {INT} REFERENCES devices (id);
 ALTER TABLE documents ADD COLUMN countersigned_at TEXT;
+",
+    "
+CREATE TABLE live_streams (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    source TEXT NOT NULL,
+    publisher_key_hash {BLOB} NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    ended_at TEXT,
+    ended_by TEXT,
+    lat {REAL},
+    lon {REAL},
+    position_at TEXT
+);
+CREATE TABLE live_grants (
+    stream_id TEXT NOT NULL REFERENCES live_streams (id),
+    unit TEXT NOT NULL,
+    motif TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    PRIMARY KEY (stream_id, unit)
+);
 ",
 ];
 
@@ -380,6 +416,13 @@ impl Db {
                 email: r.opt_text(6)?.unwrap_or_default(),
             },
         })
+    }
+
+    /// Fails unless unit `code` exists.
+    pub fn unit_exists(&self, code: &str) -> Result<(), DbError> {
+        let rows = self
+            .read(|tx| tx.query("SELECT id FROM units WHERE code = ?1", &[code.into()]).map_err(q("finding a unit")))?;
+        one(rows).map(|_| ()).ok_or_else(|| DbError::NotFound(format!("unit {code}")))
     }
 
     /// Adds a user to an existing unit.

@@ -1,0 +1,395 @@
+//! Live body-cam streams over HTTP: the operator's control (register a source, grant or
+//! withdraw a unit with a motif, end the relay), viewing tokens, the viewers' WebSocket
+//! (fragmented MP4, one binary message per fragment, the init segment first), and the
+//! gateway's position reports. Every view is audited when it starts and when it ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use vigie_core::live::{self, Grant, ViewingToken};
+use vigie_core::proof::hex;
+use vigie_core::LatLon;
+
+use super::{blocking, random_bytes, require, ApiError, ApiJson, ApiQuery, AppState};
+use crate::audit::Actor;
+use crate::db::LiveStreamRecord;
+use crate::live::{RelayStatus, TokenHolder};
+use crate::model::{Principal, Role};
+
+/// WebSocket close codes the player tells apart (4000–4999 are the application's).
+pub mod close {
+    /// The relay ended, or the viewer's unit lost its grant: do not reconnect.
+    pub const FORBIDDEN: u16 = 4403;
+}
+
+/// A stream as listed: the record, where its source stands, and the motif under which
+/// the caller may view it.
+#[derive(serde::Serialize)]
+pub struct ListedStream {
+    #[serde(flatten)]
+    stream: LiveStreamRecord,
+    relay: Option<RelayStatus>,
+    motif: String,
+}
+
+fn command_post(p: &Principal) -> bool {
+    p.role == Role::CsuOperator
+}
+
+fn viewer(p: &Principal) -> live::Viewer<'_> {
+    live::Viewer { unit: &p.unit, command_post: command_post(p) }
+}
+
+/// `GET /v1/live`: the streams the caller may view (all of them for the operator, with
+/// their grants; a unit's only those granted to it).
+pub async fn index(p: Principal, State(st): State<Arc<AppState>>) -> Result<Json<Vec<ListedStream>>, ApiError> {
+    let streams = blocking({
+        let st = st.clone();
+        move || Ok(st.db.live_streams(false)?)
+    })
+    .await?;
+    let listed = streams
+        .into_iter()
+        .filter_map(|mut s| {
+            let motif = live::may_view(viewer(&p), s.ended_at.is_some(), &s.grants).ok()?.to_string();
+            if !command_post(&p) {
+                // A unit sees its own grant, not who else watches.
+                s.grants.retain(|g| g.unit == p.unit);
+            }
+            let relay = st.live.relay(&s.id).map(|r| r.status());
+            Some(ListedStream { stream: s, relay, motif })
+        })
+        .collect();
+    Ok(Json(listed))
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewStream {
+    label: String,
+    source: String,
+}
+
+/// `POST /v1/live`: the operator registers a body-cam's stream; the relay pulls it at
+/// once. The answer carries the key its gateway reports positions with (shown once).
+pub async fn create(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<NewStream>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    require(&p, &[Role::CsuOperator])?;
+    let label = req.label.trim().to_string();
+    if label.is_empty() {
+        return Err(ApiError::BadRequest("label: which body-cam, worn by whom?".into()));
+    }
+    let source = req.source.trim().to_string();
+    match url::Url::parse(&source) {
+        Ok(u) if u.scheme() == "rtsp" && u.host().is_some() => {}
+        _ => return Err(ApiError::BadRequest(format!("source: an rtsp:// URL is expected, not {source:?}"))),
+    }
+    let id = format!("bc-{}", hex(&random_bytes::<6>()?));
+    let key = hex(&random_bytes::<32>()?);
+    let record = LiveStreamRecord {
+        id: id.clone(),
+        label,
+        source,
+        created_by: p.rio.clone(),
+        created_at: Utc::now(),
+        ended_at: None,
+        position: None,
+        grants: Vec::new(),
+    };
+    let entry = Actor::from(&p)
+        .entry("live.source", serde_json::json!({ "stream": id, "label": record.label, "source": record.source }));
+    let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+    let rec = record.clone();
+    blocking({
+        let st = st.clone();
+        move || Ok(st.db.add_live_stream(&rec, &hash, entry)?)
+    })
+    .await?;
+    st.live.start(&record.id, &record.source);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "publisher_key": key, "stream": record }))))
+}
+
+#[derive(serde::Deserialize)]
+pub struct GrantRequest {
+    unit: String,
+    #[serde(default)]
+    motif: String,
+}
+
+/// `POST /v1/live/{id}/grants`: the operator lets a unit view the stream, for a motif.
+pub async fn grant(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<GrantRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::CsuOperator])?;
+    let (unit, motif) = live::check_grant(&req.unit, &req.motif).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let grant = Grant { unit: unit.into(), motif: motif.into(), by: p.rio.clone(), at: Utc::now() };
+    let entry = Actor::from(&p).entry("live.grant", serde_json::json!({ "stream": id, "unit": grant.unit }));
+    let entry = vigie_core::audit::NewAuditEntry { motif: Some(grant.motif.clone()), ..entry };
+    blocking({
+        let (st, id) = (st.clone(), id.clone());
+        move || {
+            st.db.unit_exists(&grant.unit)?;
+            Ok(st.db.grant_live(&id, &grant, entry)?)
+        }
+    })
+    .await?;
+    st.live.policy_changed(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize)]
+pub struct RevokeRequest {
+    unit: String,
+}
+
+/// `POST /v1/live/{id}/revoke`: the operator withdraws a unit's permission; its viewers
+/// are closed at once.
+pub async fn revoke(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RevokeRequest>,
+) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::CsuOperator])?;
+    let entry = Actor::from(&p).entry("live.revoke", serde_json::json!({ "stream": id, "unit": req.unit }));
+    blocking({
+        let (st, id) = (st.clone(), id.clone());
+        move || Ok(st.db.revoke_live(&id, req.unit.trim(), entry)?)
+    })
+    .await?;
+    st.live.policy_changed(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/live/{id}/end`: the operator ends the relay; every viewer is closed.
+pub async fn end(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require(&p, &[Role::CsuOperator])?;
+    let entry = Actor::from(&p).entry("live.end", serde_json::json!({ "stream": id }));
+    blocking({
+        let (st, id, rio) = (st.clone(), id.clone(), p.rio.clone());
+        move || Ok(st.db.end_live(&id, &rio, Utc::now(), entry)?)
+    })
+    .await?;
+    st.live.end(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/live/{id}/token`: a short-lived token that opens this stream's WebSocket
+/// once, for a caller who may view it. A refusal is audited.
+pub async fn token(
+    p: Principal,
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let stream = blocking({
+        let (st, id) = (st.clone(), id.clone());
+        move || Ok(st.db.live_stream(&id)?)
+    })
+    .await?;
+    let motif = match live::may_view(viewer(&p), stream.ended_at.is_some(), &stream.grants) {
+        Ok(m) => m.to_string(),
+        Err(refusal) => {
+            let entry = Actor::from(&p)
+                .entry("live.refused", serde_json::json!({ "stream": id, "reason": refusal.to_string() }));
+            let db = st.db.clone();
+            blocking(move || Ok(db.audit(entry)?)).await?;
+            return Err(ApiError::Forbidden(refusal.to_string()));
+        }
+    };
+    let now = Utc::now();
+    let secret = hex(&random_bytes::<32>()?);
+    let token = ViewingToken::new(&id, &p.rio, &p.unit, &motif, now);
+    let expires_at = token.expires_at;
+    st.live.keep_token(Sha256::digest(secret.as_bytes()).into(), TokenHolder { token, role: p.role }, now);
+    Ok(Json(serde_json::json!({
+        "token": secret,
+        "expires_at": expires_at,
+        "motif": motif,
+        "ws": format!("/v1/live/{id}/ws?token={secret}"),
+    })))
+}
+
+#[derive(serde::Deserialize)]
+pub struct WsQuery {
+    token: Option<String>,
+}
+
+/// `GET /v1/live/{id}/ws?token=…`: the viewer's WebSocket. Browsers cannot set headers on
+/// a WebSocket, so the credential is the one-time viewing token in the query.
+pub async fn ws(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<WsQuery>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let secret = q.token.ok_or_else(|| {
+        ApiError::Unauthenticated(format!("a viewing token is required: ?token= from POST /v1/live/{id}/token"))
+    })?;
+    let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    let holder = st
+        .live
+        .take_token(&hash)
+        .ok_or_else(|| ApiError::Unauthenticated("unknown or already used viewing token".into()))?;
+    holder.token.check(&id, Utc::now()).map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
+    let upgrade = upgrade.map_err(|e| ApiError::BadRequest(format!("a WebSocket upgrade is expected: {e}")))?;
+    let relay = st.live.relay(&id).ok_or_else(|| ApiError::NotFound(format!("live stream {id} is not relayed")))?;
+    Ok(upgrade.on_upgrade(move |socket| watch(st, relay, holder, socket)).into_response())
+}
+
+/// How long a send may wait for a viewer's socket before the viewer is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One viewer: audited join, the init segment, fragments as they come, audited leave.
+async fn watch(st: Arc<AppState>, relay: Arc<crate::live::Relay>, holder: TokenHolder, mut socket: WebSocket) {
+    let t = &holder.token;
+    let actor = Actor { name: t.rio.clone(), role: Some(holder.role.as_str().into()), unit: Some(t.unit.clone()) };
+    let from = Utc::now();
+    let audit = |action: &str, detail: serde_json::Value| {
+        let entry = vigie_core::audit::NewAuditEntry { motif: Some(t.motif.clone()), ..actor.entry(action, detail) };
+        let db = st.db.clone();
+        async move {
+            if let Err(e) = blocking(move || Ok(db.audit(entry)?)).await {
+                tracing::error!("live audit: {e}");
+            }
+        }
+    };
+    audit("live.join", serde_json::json!({ "stream": relay.id, "from": from })).await;
+    let viewer = st.live.next_viewer();
+    let (sent, why) = serve_viewer(&st, &relay, &holder, viewer, &mut socket).await;
+    let dropped = relay.leave(viewer);
+    let to = Utc::now();
+    audit(
+        "live.leave",
+        serde_json::json!({ "stream": relay.id, "from": from, "to": to, "frames": sent, "dropped": dropped, "why": why }),
+    )
+    .await;
+}
+
+/// Sends until the viewer leaves, loses its right, or the relay ends: the fragments sent
+/// and why it stopped.
+async fn serve_viewer(
+    st: &AppState,
+    relay: &crate::live::Relay,
+    holder: &TokenHolder,
+    viewer: vigie_relay::ViewerId,
+    socket: &mut WebSocket,
+) -> (u64, String) {
+    let mut frames = relay.frames();
+    let mut policy = relay.policy();
+    let ended = relay.ended().clone();
+    let mut sent = 0u64;
+    // The init segment once the stream's parameters are known.
+    let init = loop {
+        if let Some(init) = relay.join(viewer) {
+            break init;
+        }
+        tokio::select! {
+            r = frames.changed() => if r.is_err() { return (0, "relay stopped".into()) },
+            () = ended.cancelled() => return (0, close_with(socket, close::FORBIDDEN, "relais terminé").await),
+            m = socket.recv() => if !matches!(m, Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Text(_) | Message::Binary(_)))) {
+                return (0, "viewer left".into());
+            },
+        }
+    };
+    if !send(socket, bytes::Bytes::from_owner(init)).await {
+        return (0, "viewer unreachable".into());
+    }
+    loop {
+        while let Some(frame) = relay.poll(viewer) {
+            if !send(socket, bytes::Bytes::from_owner(frame.data)).await {
+                return (sent, "viewer unreachable".into());
+            }
+            sent += 1;
+        }
+        tokio::select! {
+            r = frames.changed() => if r.is_err() { return (sent, "relay stopped".into()) },
+            () = ended.cancelled() => return (sent, close_with(socket, close::FORBIDDEN, "relais terminé").await),
+            _ = policy.changed() => {
+                if let Err(refusal) = still_allowed(st, &relay.id, holder).await {
+                    return (sent, close_with(socket, close::FORBIDDEN, &refusal).await);
+                }
+            }
+            m = socket.recv() => if !matches!(m, Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Text(_) | Message::Binary(_)))) {
+                return (sent, "viewer left".into());
+            },
+        }
+    }
+}
+
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) -> String {
+    let frame = CloseFrame { code, reason: reason.to_string().into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+    reason.to_string()
+}
+
+/// Whether the token's holder may still view (the operator may have withdrawn the grant).
+async fn still_allowed(st: &AppState, id: &str, holder: &TokenHolder) -> Result<(), String> {
+    let db = st.db.clone();
+    let id = id.to_string();
+    let stream = blocking(move || Ok(db.live_stream(&id)?)).await.map_err(|e| e.to_string())?;
+    let v = live::Viewer { unit: &holder.token.unit, command_post: holder.role == Role::CsuOperator };
+    live::may_view(v, stream.ended_at.is_some(), &stream.grants).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[derive(serde::Deserialize)]
+pub struct PositionReport {
+    lat: f64,
+    lon: f64,
+    /// When the body-cam was there (now if absent).
+    at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/live/{id}/position`: the gateway reports where the body-cam is, with the
+/// stream's publisher key.
+pub async fn position(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<PositionReport>,
+) -> Result<StatusCode, ApiError> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("the stream's publisher key is required: Authorization: Bearer <key>".into())
+        })?;
+    let hash: [u8; 32] = Sha256::digest(key.trim().as_bytes()).into();
+    let p = LatLon::new(req.lat, req.lon).map_err(|e| ApiError::BadRequest(format!("lat/lon: {e}")))?;
+    let now = Utc::now();
+    let at = req.at.unwrap_or(now);
+    if at > now + chrono::Duration::seconds(30) {
+        return Err(ApiError::BadRequest("at: in the future".into()));
+    }
+    blocking(move || {
+        match st.db.live_stream_of_publisher(&hash)? {
+            Some(owner) if owner == id => {}
+            Some(_) => return Err(ApiError::Forbidden("this publisher key is for another stream".into())),
+            None => return Err(ApiError::Unauthenticated("unknown publisher key".into())),
+        }
+        Ok(st.db.live_position(&id, p, at)?)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends one binary message; false if the viewer is gone or stuck for [`SEND_TIMEOUT`].
+async fn send(socket: &mut WebSocket, bytes: bytes::Bytes) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Binary(bytes))).await, Ok(Ok(())))
+}

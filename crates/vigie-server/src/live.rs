@@ -1,0 +1,352 @@
+//! The live relay's network shell, around `vigie-relay`'s sans-IO [`Stream`]: one task per
+//! stream pulls the body-cam's RTSP (retina; H.264 as sent, never transcoded) and feeds
+//! the stream; each viewer's WebSocket task (in `api::live`) takes fragments out at its
+//! own pace. Ingest holds the stream's lock only to queue a frame, so it never waits for
+//! a viewer; a viewer too slow for its budget skips to the next keyframe (the fan-out's
+//! policy).
+//!
+//! Sources and grants are in the database; frames, viewers and viewing tokens live here,
+//! in memory: after a restart the relay pulls its sources again and viewers fetch new
+//! tokens.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use vigie_core::live::ViewingToken;
+use vigie_core::Timestamp;
+use vigie_relay::stream::{Ingested, Stream};
+use vigie_relay::{Frame, ViewerId};
+
+use crate::model::Role;
+
+/// How far a viewer may lag, bytes, before it skips to the next keyframe: a few seconds
+/// of a body-cam's stream.
+const VIEWER_BUDGET: usize = 1 << 20;
+/// The first wait before pulling a lost source again; it doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+/// The longest wait between two pulls of a lost source.
+const RETRY_MAX: Duration = Duration::from_secs(4);
+
+/// Where a stream's source stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "error")]
+pub enum SourceState {
+    /// Connecting to the source (or waiting to retry).
+    Connecting,
+    /// Frames arrive.
+    Live,
+    /// The last attempt failed: why.
+    Lost(String),
+    /// The operator ended the relay.
+    Ended,
+}
+
+/// What the operator and the viewers see of a relayed stream.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RelayStatus {
+    /// The source's state.
+    #[serde(flatten)]
+    pub source: SourceState,
+    /// Frames relayed since the relay started.
+    pub frames: u64,
+    /// Viewers now.
+    pub viewers: usize,
+    /// Picture size, once known.
+    pub width: Option<u32>,
+    /// Picture size, once known.
+    pub height: Option<u32>,
+}
+
+struct Inner {
+    stream: Stream,
+    source: SourceState,
+    frames: u64,
+    viewers: usize,
+}
+
+/// One relayed stream.
+pub struct Relay {
+    /// Its id.
+    pub id: String,
+    inner: Mutex<Inner>,
+    /// Counts frames: viewers wait on it.
+    frames: watch::Sender<u64>,
+    /// Bumped when who may view changes: viewers check their right again.
+    policy: watch::Sender<u64>,
+    /// Cancelled when the operator ends the relay (or the server stops).
+    ended: CancellationToken,
+}
+
+impl Relay {
+    fn new(id: &str) -> Relay {
+        Relay {
+            id: id.into(),
+            inner: Mutex::new(Inner {
+                stream: Stream::new(VIEWER_BUDGET),
+                source: SourceState::Connecting,
+                frames: 0,
+                viewers: 0,
+            }),
+            frames: watch::channel(0).0,
+            policy: watch::channel(0).0,
+            ended: CancellationToken::new(),
+        }
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One access unit from the source (see [`Stream::ingest`]).
+    pub fn ingest(&self, unit: &[&[u8]], pts: u64, captured_unix_ms: u64) -> Ingested {
+        let out = {
+            let mut i = self.inner();
+            let out = i.stream.ingest(unit, pts, captured_unix_ms);
+            if matches!(out, Ingested::Relayed { .. }) {
+                i.frames += 1;
+                i.source = SourceState::Live;
+            }
+            out
+        };
+        self.frames.send_modify(|n| *n += 1);
+        out
+    }
+
+    fn set_source(&self, s: SourceState) {
+        self.inner().source = s;
+    }
+
+    /// Its status now.
+    pub fn status(&self) -> RelayStatus {
+        let i = self.inner();
+        let info = i.stream.info();
+        RelayStatus {
+            source: i.source.clone(),
+            frames: i.frames,
+            viewers: i.viewers,
+            width: info.map(|i| i.width),
+            height: info.map(|i| i.height),
+        }
+    }
+
+    /// Adds a viewer: the init segment to send first, or `None` until the stream's
+    /// parameters are known.
+    pub fn join(&self, viewer: ViewerId) -> Option<Arc<[u8]>> {
+        let mut i = self.inner();
+        let init = i.stream.join(viewer)?;
+        i.viewers += 1;
+        Some(init)
+    }
+
+    /// The next fragment for `viewer`.
+    pub fn poll(&self, viewer: ViewerId) -> Option<Frame> {
+        self.inner().stream.poll(viewer)
+    }
+
+    /// Removes a viewer; returns the frames it never received.
+    pub fn leave(&self, viewer: ViewerId) -> u64 {
+        let mut i = self.inner();
+        let dropped = i.stream.stats(viewer).map_or(0, |s| s.dropped);
+        if i.stream.stats(viewer).is_some() {
+            i.viewers -= 1;
+        }
+        i.stream.leave(viewer);
+        dropped
+    }
+
+    /// Wakes on every frame.
+    pub fn frames(&self) -> watch::Receiver<u64> {
+        self.frames.subscribe()
+    }
+
+    /// Wakes when who may view changes.
+    pub fn policy(&self) -> watch::Receiver<u64> {
+        self.policy.subscribe()
+    }
+
+    /// Cancelled when the relay ends.
+    pub fn ended(&self) -> &CancellationToken {
+        &self.ended
+    }
+}
+
+/// A viewing token's holder, as the platform keeps it.
+#[derive(Debug, Clone)]
+pub struct TokenHolder {
+    /// What the token allows.
+    pub token: ViewingToken,
+    /// The holder's role.
+    pub role: Role,
+}
+
+/// Every relayed stream and the viewing tokens in flight.
+#[derive(Default)]
+pub struct Live {
+    relays: Mutex<HashMap<String, Arc<Relay>>>,
+    tokens: Mutex<HashMap<[u8; 32], TokenHolder>>,
+    next_viewer: AtomicU64,
+}
+
+impl Live {
+    /// The relay of stream `id`, if it runs.
+    pub fn relay(&self, id: &str) -> Option<Arc<Relay>> {
+        self.relays.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// Starts relaying stream `id` from `source` (an `rtsp://` URL); already running is fine.
+    pub fn start(&self, id: &str, source: &str) -> Arc<Relay> {
+        let mut relays = self.relays.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = relays.get(id) {
+            return r.clone();
+        }
+        let relay = Arc::new(Relay::new(id));
+        relays.insert(id.into(), relay.clone());
+        tokio::spawn(pull(relay.clone(), source.to_string()));
+        relay
+    }
+
+    /// Ends the relay of stream `id`: the source is let go, every viewer is closed.
+    pub fn end(&self, id: &str) {
+        if let Some(r) = self.relays.lock().unwrap_or_else(|p| p.into_inner()).remove(id) {
+            r.set_source(SourceState::Ended);
+            r.ended.cancel();
+        }
+    }
+
+    /// Who may view stream `id` changed: its viewers check again.
+    pub fn policy_changed(&self, id: &str) {
+        if let Some(r) = self.relay(id) {
+            r.policy.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Stops every relay (the server is stopping).
+    pub fn stop_all(&self) {
+        for (_, r) in self.relays.lock().unwrap_or_else(|p| p.into_inner()).drain() {
+            r.ended.cancel();
+        }
+    }
+
+    /// A fresh viewer id.
+    pub fn next_viewer(&self) -> ViewerId {
+        self.next_viewer.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Keeps a viewing token under the hash of its secret, forgetting expired ones.
+    pub fn keep_token(&self, hash: [u8; 32], holder: TokenHolder, now: Timestamp) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.retain(|_, t| t.token.expires_at > now);
+        tokens.insert(hash, holder);
+    }
+
+    /// Takes the token with this hash: a token opens one socket, once.
+    pub fn take_token(&self, hash: &[u8; 32]) -> Option<TokenHolder> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).remove(hash)
+    }
+}
+
+/// Now, Unix milliseconds.
+pub fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Pulls the source until the relay ends, again and again when it is lost.
+async fn pull(relay: Arc<Relay>, source: String) {
+    let mut delay = RETRY_FIRST;
+    loop {
+        let before = relay.status().frames;
+        let outcome = tokio::select! {
+            () = relay.ended.cancelled() => return,
+            r = pull_once(&relay, &source) => r,
+        };
+        let message = match outcome {
+            Ok(()) => "the source closed the stream".to_string(),
+            Err(e) => e,
+        };
+        tracing::warn!("live stream {}: {message}; pulling again in {delay:?}", relay.id);
+        relay.set_source(SourceState::Lost(message));
+        if relay.status().frames > before {
+            delay = RETRY_FIRST;
+        }
+        tokio::select! {
+            () = relay.ended.cancelled() => return,
+            () = tokio::time::sleep(delay) => {}
+        }
+        relay.set_source(SourceState::Connecting);
+        delay = (delay * 2).min(RETRY_MAX);
+    }
+}
+
+/// One RTSP session: DESCRIBE, SETUP the H.264 video over TCP, PLAY, frames until the
+/// source stops.
+async fn pull_once(relay: &Relay, source: &str) -> Result<(), String> {
+    use retina::client::{PlayOptions, Session, SessionOptions, SetupOptions};
+    use retina::codec::{CodecItem, FrameFormat};
+
+    let url = url::Url::parse(source).map_err(|e| format!("source {source}: {e}"))?;
+    let options = SessionOptions::default().user_agent("vigie-relay".into());
+    let connect = async {
+        let mut session = Session::describe(url, options).await.map_err(|e| e.to_string())?;
+        let video = session
+            .streams()
+            .iter()
+            .position(|s| s.media() == "video" && s.encoding_name().eq_ignore_ascii_case("h264"))
+            .ok_or("the source offers no H.264 video")?;
+        // Annex B with the parameter sets before every keyframe: what `Stream` takes.
+        session
+            .setup(video, SetupOptions::default().frame_format(FrameFormat::SIMPLE))
+            .await
+            .map_err(|e| e.to_string())?;
+        let playing = session.play(PlayOptions::default()).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((video, playing.demuxed().map_err(|e| e.to_string())?))
+    };
+    let (video, mut demuxed) = tokio::time::timeout(Duration::from_secs(5), connect)
+        .await
+        .map_err(|_| "the source did not answer within 5 s".to_string())??;
+    // The sender's clock, from its RTCP sender reports: RTP time → Unix ms.
+    let mut clock: Option<(i64, u64)> = None;
+    let started = Instant::now();
+    loop {
+        // A source that stops sending without closing is lost too.
+        let item = match tokio::time::timeout(Duration::from_secs(2), demuxed.next()).await {
+            Err(_) => return Err(format!("no frame for 2 s (after {:.0?})", started.elapsed())),
+            Ok(None) => return Ok(()),
+            Ok(Some(item)) => item.map_err(|e| e.to_string())?,
+        };
+        match item {
+            CodecItem::VideoFrame(f) if f.stream_id() == video => {
+                let ts = f.timestamp();
+                let rate = i64::from(ts.clock_rate().get());
+                let pts = u64::try_from(ts.elapsed().max(0)).unwrap_or(0) * 90_000 / rate as u64;
+                let now = unix_ms();
+                let captured = clock
+                    .map(|(rtp, ms)| (ms as i64 + (ts.timestamp() - rtp) * 1000 / rate) as u64)
+                    // A sender clock far from ours is wrong: the arrival time is closer.
+                    .filter(|c| c.abs_diff(now) < 10_000)
+                    .unwrap_or(now);
+                let nals = vigie_relay::h264::split_nals(f.data());
+                relay.ingest(&nals, pts, captured);
+            }
+            CodecItem::Rtcp(r) => {
+                let Some(rtp) = r.rtp_timestamp() else { continue };
+                for pkt in r.pkts() {
+                    if let Ok(Some(sr)) = pkt.as_sender_report() {
+                        clock = ntp_unix_ms(sr.ntp_timestamp().0).map(|ms| (rtp.timestamp(), ms));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An NTP timestamp (seconds since 1900 . fraction) as Unix milliseconds.
+fn ntp_unix_ms(ntp: u64) -> Option<u64> {
+    let secs = (ntp >> 32).checked_sub(2_208_988_800)?;
+    Some(secs * 1000 + (((ntp & 0xffff_ffff) * 1000) >> 32))
+}

@@ -1,0 +1,196 @@
+//! The live relay on loopback, with a real RTSP body-cam (GStreamer's RTSP server fed by
+//! `vigie-bodycam`, `crates/vigie-relay/publish/bodycam-rtsp.py`) and real WebSocket
+//! viewers: who may watch, what they receive decodes with its capture stamps, fifty at
+//! once, and every join and leave is in the audit log.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::live::*;
+use common::TestServer;
+use futures::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+use vigie_server::model::Role;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_granted_unit_watches_what_the_body_cam_films_and_nobody_else_does() {
+    let s = TestServer::start().await;
+    for unit in ["CSU", "BAC-NORD", "BT-SUD"] {
+        s.add_unit(unit);
+    }
+    let csu = s.session("CSU-1", "CSU", Role::CsuOperator).await;
+    let bac = s.session("OFF-1", "BAC-NORD", Role::Officer).await;
+    let other = s.session("OFF-2", "BT-SUD", Role::Officer).await;
+    let cam = Publisher::start(None);
+
+    // Only the operator registers a source.
+    let body = serde_json::json!({ "label": "Caméra-piéton 12 — BAC Nord", "source": cam.url });
+    assert_eq!(post_json(&s, &bac, "/v1/live", &body).await.0, 403);
+    let (status, created) = post_json(&s, &csu, "/v1/live", &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    wait_live(&s, &csu, &id).await;
+
+    // Not granted yet: the officer neither sees the stream nor gets a token.
+    assert_eq!(bac.get(&s, "/v1/live").await.1.as_array().unwrap().len(), 0);
+    let (status, refusal) = post_json(&s, &bac, &format!("/v1/live/{id}/token"), &serde_json::json!({})).await;
+    assert_eq!(status, 403, "{refusal}");
+    assert!(refusal["message"].as_str().unwrap().contains("BAC-NORD"), "{refusal}");
+
+    // A grant needs a real motif, then the unit sees the stream with it.
+    let grant = |motif: &str| serde_json::json!({ "unit": "BAC-NORD", "motif": motif });
+    let (status, e) = post_json(&s, &csu, &format!("/v1/live/{id}/grants"), &grant("rixe")).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e["message"].as_str().unwrap().starts_with("motif"), "{e}");
+    let motif = "rixe place Grenette, renfort BAC";
+    assert_eq!(post_json(&s, &csu, &format!("/v1/live/{id}/grants"), &grant(motif)).await.0, 204);
+    let listed = bac.get(&s, "/v1/live").await.1;
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["motif"], motif);
+    assert_eq!(listed[0]["relay"]["state"], "live", "{listed}");
+
+    // The officer watches: the init segment, then fragments that decode, each frame
+    // still carrying the body-cam's capture time, a fraction of a second old.
+    let token = view_token(&s, &bac, &id).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&s, &id, &token)).await.unwrap();
+    let got = receive(&mut ws, 50).await;
+    let stamps = decode_stamps(&got.bytes, 640, 360);
+    assert!(stamps.len() >= 45, "decoded {} frames of 50", stamps.len());
+    assert!(stamps.windows(2).all(|w| w[0] < w[1]), "capture times increase: {stamps:?}");
+    let age = got.last_at_ms.saturating_sub(*stamps.last().unwrap());
+    assert!(age < 2000, "the last frame was captured {age} ms before it arrived");
+    ws.close(None).await.unwrap();
+
+    // A used token, a token of another stream, no token, another unit: refused.
+    assert_eq!(connect_status(&ws_url(&s, &id, &token)).await, 401, "a token opens one socket once");
+    let second =
+        post_json(&s, &csu, "/v1/live", &serde_json::json!({ "label": "Caméra-piéton 13", "source": cam.url })).await.1;
+    let id2 = second["id"].as_str().unwrap();
+    let token = view_token(&s, &bac, &id).await;
+    assert_eq!(connect_status(&format!("{}/v1/live/{id2}/ws?token={token}", ws_base(&s))).await, 401);
+    assert_eq!(connect_status(&format!("{}/v1/live/{id}/ws", ws_base(&s))).await, 401);
+    assert_eq!(post_json(&s, &other, &format!("/v1/live/{id}/token"), &serde_json::json!({})).await.0, 403);
+
+    // Withdrawing the grant closes the unit's viewer at once, with a reason.
+    let token = view_token(&s, &bac, &id).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&s, &id, &token)).await.unwrap();
+    receive(&mut ws, 5).await;
+    let revoke = serde_json::json!({ "unit": "BAC-NORD" });
+    assert_eq!(post_json(&s, &csu, &format!("/v1/live/{id}/revoke"), &revoke).await.0, 204);
+    let close = closed(&mut ws).await;
+    assert_eq!(close.0, 4403, "{close:?}");
+    assert_eq!(post_json(&s, &bac, &format!("/v1/live/{id}/token"), &serde_json::json!({})).await.0, 403);
+
+    // The operator ends the relay: the command post's own viewer is closed, and the
+    // stream is gone from the list.
+    let token = view_token(&s, &csu, &id).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&s, &id, &token)).await.unwrap();
+    receive(&mut ws, 5).await;
+    assert_eq!(post_json(&s, &csu, &format!("/v1/live/{id}/end"), &serde_json::json!({})).await.0, 204);
+    assert_eq!(closed(&mut ws).await.0, 4403);
+    let listed = csu.get(&s, "/v1/live").await.1;
+    assert!(listed.as_array().unwrap().iter().all(|l| l["id"] != id.as_str()), "{listed}");
+
+    // Every join and leave is in the audit log: who, which stream, from when to when, why.
+    let admin = s.session("ADM-1", "CSU", Role::Admin).await;
+    let audit = admin.get(&s, "/v1/audit?limit=500").await.1;
+    let entries = audit["entries"].as_array().unwrap();
+    let of = |action: &str| entries.iter().filter(|e| e["action"] == action).collect::<Vec<_>>();
+    let joins = of("live.join");
+    let leaves = of("live.leave");
+    assert_eq!(joins.len(), 3, "{joins:?}");
+    assert_eq!(leaves.len(), 3, "{leaves:?}");
+    assert!(joins.iter().take(2).all(|j| j["actor"] == "OFF-1" && j["motif"] == motif), "{joins:?}");
+    let leave = &leaves[0]["detail"];
+    assert_eq!(leave["stream"], id.as_str());
+    assert!(leave["from"].is_string() && leave["to"].is_string() && leave["frames"].as_u64().unwrap() >= 45, "{leave}");
+    assert!(!of("live.refused").is_empty(), "refusals are audited");
+    assert_eq!(of("live.grant")[0]["motif"], motif);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_viewers_at_once_each_start_at_a_keyframe_and_keep_up() {
+    let s = TestServer::start().await;
+    s.add_unit("CSU");
+    s.add_unit("BAC-NORD");
+    let csu = s.session("CSU-1", "CSU", Role::CsuOperator).await;
+    let bac = s.session("OFF-1", "BAC-NORD", Role::Officer).await;
+    let cam = Publisher::start(None);
+    let id = create_stream(&s, &csu, &cam.url, "BAC-NORD").await;
+
+    let mut viewers = Vec::new();
+    for _ in 0..50 {
+        let token = view_token(&s, &bac, &id).await;
+        let url = ws_url(&s, &id, &token);
+        viewers.push(tokio::spawn(async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+            let got = receive(&mut ws, 50).await;
+            ws.close(None).await.unwrap();
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for v in viewers {
+        all.push(v.await.unwrap());
+    }
+    for (i, got) in all.iter().enumerate() {
+        assert!(got.first_is_keyframe, "viewer {i} starts at a keyframe");
+        assert_eq!(got.fragments, 50, "viewer {i}");
+        assert!(got.sequences.windows(2).all(|w| w[0] < w[1]), "viewer {i} in order");
+    }
+    // One of them, decoded whole.
+    let stamps = decode_stamps(&all[49].bytes, 640, 360);
+    assert!(stamps.len() >= 45, "decoded {} frames", stamps.len());
+    let status = csu.get(&s, "/v1/live").await.1;
+    assert_eq!(status[0]["relay"]["frames"].as_u64().map(|f| f > 50), Some(true), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_reports_the_body_cams_position_with_its_key_only() {
+    let s = TestServer::start().await;
+    s.add_unit("CSU");
+    let csu = s.session("CSU-1", "CSU", Role::CsuOperator).await;
+    let cam = Publisher::start(None);
+    let body = serde_json::json!({ "label": "Caméra-piéton 7", "source": cam.url });
+    let created = post_json(&s, &csu, "/v1/live", &body).await.1;
+    let id = created["id"].as_str().unwrap();
+    let key = created["publisher_key"].as_str().unwrap();
+    let report = |key: &str, lat: f64, lon: f64| {
+        s.http
+            .post(s.url(&format!("/v1/live/{id}/position")))
+            .bearer_auth(key)
+            .json(&serde_json::json!({ "lat": lat, "lon": lon }))
+            .send()
+    };
+    assert_eq!(report("not-the-key", 43.73, 7.42).await.unwrap().status(), 401);
+    assert_eq!(report(key, 0.0, 0.0).await.unwrap().status(), 400, "never (0,0)");
+    // The simulated gateway walks its route and reports every second.
+    let url = s.url(&format!("/v1/live/{id}/position"));
+    let _gateway = Publisher::start(Some((&url, key, "43.7384,7.4246;43.7390,7.4250")));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = csu.get(&s, "/v1/live").await.1;
+        if let Some(p) = listed[0]["position"].as_array() {
+            assert_eq!((p[0]["lat"].as_f64(), p[0]["lon"].as_f64()), (Some(43.7384), Some(7.4246)), "{listed}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no position after 10 s: {listed}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn closed(ws: &mut Ws) -> (u16, String) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Close(Some(f))))) => return (f.code.into(), f.reason.to_string()),
+            Ok(Some(Ok(Message::Close(None)))) | Ok(None) | Ok(Some(Err(_))) => {
+                return (0, "closed without a code".into())
+            }
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => break,
+        }
+    }
+    panic!("the viewer was not closed within 5 s");
+}

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::live::*;
@@ -193,4 +194,92 @@ async fn closed(ws: &mut Ws) -> (u16, String) {
         }
     }
     panic!("the viewer was not closed within 5 s");
+}
+
+/// `vigie-server serve` as its own process, on `addr`, over the test server's database.
+fn serve_process(s: &TestServer, addr: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vigie-server"))
+        .arg("serve")
+        .env("VIGIE_DATABASE_URL", format!("sqlite://{}", s.db_path().display()))
+        .env("VIGIE_LISTEN", addr)
+        .env("VIGIE_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A viewer as the app's player is: it fetches a token, watches, and when the socket
+/// drops it tries again (250 ms doubling to 1 s) with a new token. It records when each
+/// fragment arrived.
+async fn resilient_viewer(base: String, session: String, id: String, arrivals: Arc<Mutex<Vec<Instant>>>) {
+    let http = reqwest::Client::new();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let token = async {
+            let r = http.post(format!("{base}/v1/live/{id}/token")).bearer_auth(&session).send().await.ok()?;
+            let t: serde_json::Value = r.error_for_status().ok()?.json().await.ok()?;
+            Some(t["token"].as_str()?.to_string())
+        };
+        if let Some(token) = token.await {
+            let url = format!("{}/v1/live/{id}/ws?token={token}", base.replacen("http://", "ws://", 1));
+            if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
+                delay = Duration::from_millis(250);
+                while let Some(Ok(Message::Binary(b))) = ws.next().await {
+                    if &b[4..8] != b"ftyp" {
+                        arrivals.lock().unwrap().push(Instant::now());
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_resumes_by_itself_when_the_relay_is_killed_and_restarted() {
+    let mut s = TestServer::start().await;
+    s.add_unit("CSU");
+    s.add_unit("BAC-NORD");
+    let csu = s.session("CSU-1", "CSU", Role::CsuOperator).await;
+    let bac = s.session("OFF-1", "BAC-NORD", Role::Officer).await;
+    let cam = Publisher::start(None);
+    let id = create_stream(&s, &csu, &cam.url, "BAC-NORD").await;
+    // From here the relay is the real binary, over the same database.
+    s.stop();
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let base = format!("http://{addr}");
+    let mut relay = serve_process(&s, &addr);
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let viewer = tokio::spawn(resilient_viewer(base, bac.token.clone().unwrap(), id, arrivals.clone()));
+    let count = || arrivals.lock().unwrap().len();
+    let wait_for = |n: usize, secs: u64| async move {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while count() < n {
+            assert!(Instant::now() < deadline, "{} fragments of {n} after {secs} s", count());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    wait_for(25, 15).await;
+
+    relay.kill().unwrap();
+    relay.wait().unwrap();
+    let killed_at = Instant::now();
+    let before = count();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let restarted_at = Instant::now();
+    let mut relay = serve_process(&s, &addr);
+    wait_for(before + 1, 10).await;
+    let resumed_at = arrivals.lock().unwrap()[before];
+    let (since_restart, since_kill) = (resumed_at - restarted_at, resumed_at - killed_at);
+    eprintln!("live: resumed {since_restart:?} after the restart ({since_kill:?} after the kill)");
+    assert!(since_restart < Duration::from_secs(3), "resumed {since_restart:?} after the restart");
+    // And it keeps playing.
+    wait_for(before + 25, 10).await;
+    viewer.abort();
+    relay.kill().unwrap();
+    relay.wait().unwrap();
 }

@@ -135,6 +135,15 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Stops serving (its database and directory stay).
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

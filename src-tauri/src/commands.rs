@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use vigie_view::{
     Account, AppError, AreaView, Around, AroundRequest, CameraCard, DocumentView, DraftForm, DraftProblem,
-    DraftRequest, NewPrivateCamera, OutboxItem, Overview, PositionView, ReviewItem, SignRequest, SyncReport,
+    DraftRequest, LiveItem, LiveTicket, NewPrivateCamera, OutboxItem, Overview, PositionView, ReviewItem, SignRequest,
+    SyncReport,
 };
 
 use crate::service::{parse_time, Service};
@@ -238,6 +239,18 @@ pub async fn countersign(svc: Svc<'_>, id: String, pin: String) -> Result<(), Ap
 #[tauri::command]
 pub async fn return_document(svc: Svc<'_>, id: String, comment: String) -> Result<(), AppError> {
     svc.return_document(&id, &comment).await
+}
+
+/// « En direct »: the body-cam streams I may watch.
+#[tauri::command]
+pub async fn live_streams(svc: Svc<'_>) -> Result<Vec<LiveItem>, AppError> {
+    svc.live_streams(now()).await
+}
+
+/// A one-use ticket for the player to open stream `id`.
+#[tauri::command]
+pub async fn live_ticket(svc: Svc<'_>, id: String) -> Result<LiveTicket, AppError> {
+    svc.live_ticket(&id).await
 }
 
 #[cfg(test)]

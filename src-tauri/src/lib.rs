@@ -78,6 +78,8 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, smoke: commands::Smoke) -> 
             commands::review,
             commands::countersign,
             commands::return_document,
+            commands::live_streams,
+            commands::live_ticket,
         ])
         .setup(|app| {
             let dir = match std::env::var_os("VIGIE_DATA_DIR") {

@@ -33,6 +33,7 @@ use vigie_view::{
 use crate::position::Positions;
 use crate::views;
 
+mod live;
 mod requisitions;
 
 /// Where the map opens before any area is on the device: Monaco, the demo's area.
@@ -91,6 +92,9 @@ pub struct Service {
     downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The last platform area list, for when the network goes.
     remote_areas: Mutex<Vec<AreaInfo>>,
+    /// A logged-in client for « En direct », which asks every few seconds: one login, not
+    /// one per question.
+    live_client: tokio::sync::Mutex<Option<vigie_client::Client>>,
 }
 
 impl Service {
@@ -111,6 +115,7 @@ impl Service {
             key: Mutex::new(None),
             downloads: Mutex::new(HashMap::new()),
             remote_areas: Mutex::new(Vec::new()),
+            live_client: tokio::sync::Mutex::new(None),
         };
         service.load_areas().await?;
         Ok(Arc::new(service))

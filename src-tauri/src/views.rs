@@ -167,6 +167,34 @@ pub fn age_minutes(then: Timestamp, now: Timestamp) -> i64 {
     (now - then).max(Duration::zero()).num_minutes()
 }
 
+/// A relayed stream as « En direct » lists it; `me` is where the officer is.
+pub fn live_item(s: &vigie_client::RemoteStream, me: Option<vigie_core::LatLon>) -> vigie_view::LiveItem {
+    let state = s.relay.as_ref().map_or("connecting", |r| r.state.as_str()).to_string();
+    let state_text = match state.as_str() {
+        "live" => "en direct / live",
+        "lost" => "flux interrompu / stream interrupted",
+        "ended" => "terminé / ended",
+        _ => "connexion… / connecting…",
+    }
+    .to_string();
+    let from_me = match (me, &s.position) {
+        (Some(me), Some((p, _))) => {
+            Some((vigie_core::geo::distance_m(me, *p), compass(vigie_core::geo::bearing_deg(me, *p)).to_string()))
+        }
+        _ => None,
+    };
+    vigie_view::LiveItem {
+        id: s.id.clone(),
+        label: s.label.clone(),
+        motif: s.motif.clone(),
+        state,
+        state_text,
+        position: s.position.map(|(p, _)| [p.lon(), p.lat()]),
+        position_time: s.position.map(|(_, at)| local_hms(at)),
+        from_me,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +238,35 @@ mod tests {
         assert_eq!(features[1]["geometry"]["coordinates"], json!([7.4246, 43.7384]));
         assert_eq!(features[1]["properties"]["urgency"], "later");
         assert_eq!(features[1]["properties"]["private"], false);
+    }
+
+    #[test]
+    fn a_live_stream_says_its_state_and_where_the_body_cam_is_from_me() {
+        let at = chrono::Utc::now();
+        let cam = vigie_core::LatLon::new(43.7394, 7.4276).unwrap();
+        let stream = vigie_client::RemoteStream {
+            id: "bc-1".into(),
+            label: "Caméra-piéton 12".into(),
+            motif: "rixe".into(),
+            position: Some((cam, at)),
+            relay: Some(vigie_client::RemoteRelay {
+                state: "live".into(),
+                error: None,
+                width: Some(640),
+                height: Some(360),
+            }),
+        };
+        // 300 m south of the body-cam.
+        let me = vigie_core::LatLon::new(43.7367, 7.4276).unwrap();
+        let item = live_item(&stream, Some(me));
+        assert_eq!(item.state_text, "en direct / live");
+        assert_eq!(item.position, Some([7.4276, 43.7394]));
+        let (m, dir) = item.from_me.unwrap();
+        assert!((295.0..305.0).contains(&m), "{m}");
+        assert_eq!(dir, "N");
+        assert_eq!(item.position_time, Some(local_hms(at)));
+        let lost = vigie_client::RemoteStream { relay: None, position: None, ..stream };
+        let item = live_item(&lost, Some(me));
+        assert_eq!((item.state.as_str(), item.from_me), ("connecting", None));
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod fmt;
 pub mod i18n;
+mod live;
 pub mod map;
 mod requisition;
 mod screens;
@@ -46,6 +47,8 @@ pub enum Panel {
     Outbox,
     /// « Relecture » : supervisor review.
     Review,
+    /// « En direct » : live body-cam streams.
+    Live,
 }
 
 /// What a tap on the map does.
@@ -322,6 +325,7 @@ fn Nav() -> impl IntoView {
             <Show when=move || ctx.overview.get().and_then(|o| o.role).as_deref() == Some("supervisor")>
                 {tab(Panel::Review, "tab-review", "Relecture", "Review")}
             </Show>
+            {tab(Panel::Live, "tab-live", "En direct", "Live")}
             {tab(Panel::Areas, "tab-areas", "Zones", "Areas")}
             {tab(Panel::Account, "tab-account", "Compte", "Account")}
         </nav>

@@ -24,6 +24,9 @@ extern "C" {
     /// The cameras and their fields of view (GeoJSON text).
     #[wasm_bindgen(js_name = setCameras)]
     pub fn set_cameras(geojson: &str);
+    /// The live body-cams (a GeoJSON object).
+    #[wasm_bindgen(js_name = setBodycams)]
+    pub fn set_bodycams(geojson: JsValue);
     /// The officer's position; `accuracy_m` NaN when unknown; `pin` for a manual pin.
     #[wasm_bindgen(js_name = setPosition)]
     pub fn set_position(lon: f64, lat: f64, accuracy_m: f64, pin: bool);

@@ -107,6 +107,7 @@ pub fn Panels() -> impl IntoView {
                     Panel::Draft => view! { <crate::requisition::DraftPanel/> }.into_any(),
                     Panel::Outbox => view! { <crate::requisition::OutboxPanel/> }.into_any(),
                     Panel::Review => view! { <crate::requisition::ReviewPanel/> }.into_any(),
+                    Panel::Live => view! { <crate::live::LivePanel/> }.into_any(),
                     Panel::Map => ().into_any(),
                 }}
             </aside>

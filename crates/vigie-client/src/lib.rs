@@ -22,7 +22,9 @@ use vigie_core::{auth, Camera};
 use vigie_store::{PrivateState, Store};
 
 mod documents;
+mod live;
 pub use documents::{Me, OutboxSync, RemoteDocument};
+pub use live::{RemoteRelay, RemoteStream, Ticket};
 
 /// What went wrong talking to the platform.
 #[derive(Debug, thiserror::Error)]

@@ -78,8 +78,10 @@ pub struct Relay {
     frames: watch::Sender<u64>,
     /// Bumped when who may view changes: viewers check their right again.
     policy: watch::Sender<u64>,
-    /// Cancelled when the operator ends the relay (or the server stops).
+    /// Cancelled when the operator ends the relay.
     ended: CancellationToken,
+    /// Cancelled when the server stops: viewers are told to come back later.
+    stopping: CancellationToken,
 }
 
 impl Relay {
@@ -95,6 +97,7 @@ impl Relay {
             frames: watch::channel(0).0,
             policy: watch::channel(0).0,
             ended: CancellationToken::new(),
+            stopping: CancellationToken::new(),
         }
     }
 
@@ -169,9 +172,14 @@ impl Relay {
         self.policy.subscribe()
     }
 
-    /// Cancelled when the relay ends.
+    /// Cancelled when the operator ends the relay.
     pub fn ended(&self) -> &CancellationToken {
         &self.ended
+    }
+
+    /// Cancelled when the server stops.
+    pub fn stopping(&self) -> &CancellationToken {
+        &self.stopping
     }
 }
 
@@ -225,10 +233,11 @@ impl Live {
         }
     }
 
-    /// Stops every relay (the server is stopping).
+    /// Stops every relay (the server is stopping): sources are let go, viewers are told
+    /// to come back.
     pub fn stop_all(&self) {
         for (_, r) in self.relays.lock().unwrap_or_else(|p| p.into_inner()).drain() {
-            r.ended.cancel();
+            r.stopping.cancel();
         }
     }
 
@@ -262,6 +271,7 @@ async fn pull(relay: Arc<Relay>, source: String) {
         let before = relay.status().frames;
         let outcome = tokio::select! {
             () = relay.ended.cancelled() => return,
+            () = relay.stopping.cancelled() => return,
             r = pull_once(&relay, &source) => r,
         };
         let message = match outcome {
@@ -275,6 +285,7 @@ async fn pull(relay: Arc<Relay>, source: String) {
         }
         tokio::select! {
             () = relay.ended.cancelled() => return,
+            () = relay.stopping.cancelled() => return,
             () = tokio::time::sleep(delay) => {}
         }
         relay.set_source(SourceState::Connecting);

@@ -440,3 +440,33 @@ pub struct ReviewItem {
     /// Its fields as printed.
     pub fields: Vec<(String, String)>,
 }
+
+/// A live body-cam stream in « En direct ».
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveItem {
+    /// Its id.
+    pub id: String,
+    /// The body-cam and who wears it.
+    pub label: String,
+    /// Why I may watch.
+    pub motif: String,
+    /// `live`, `connecting`, `lost`, `ended`.
+    pub state: String,
+    /// The state for people (« en direct / live »…).
+    pub state_text: String,
+    /// The body-cam's last position, `[lon, lat]`.
+    pub position: Option<[f64; 2]>,
+    /// When it was there, Europe/Paris (« 14:02:07 »).
+    pub position_time: Option<String>,
+    /// Distance (metres) and compass direction from me, when both positions are known.
+    pub from_me: Option<(f64, String)>,
+}
+
+/// What the player opens: the stream's WebSocket URL with a one-use token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveTicket {
+    /// `ws://…/v1/live/{id}/ws?token=…`.
+    pub url: String,
+    /// Why I watch (shown over the picture).
+    pub motif: String,
+}

@@ -40,6 +40,7 @@ export function styleUrl(night) {
 function addOverlays() {
   map.addSource("cameras", { type: "geojson", data: pending.cameras || EMPTY });
   map.addSource("me", { type: "geojson", data: pending.me || EMPTY });
+  map.addSource("bodycams", { type: "geojson", data: pending.bodycams || EMPTY });
   map.addLayer({
     id: "camera-cones", type: "fill", source: "cameras", filter: ["==", ["get", "shape"], "cone"],
     paint: {
@@ -61,6 +62,13 @@ function addOverlays() {
       "circle-stroke-color": ["case", ["get", "private"], "#ef6c00", "#ffffff"],
       "circle-stroke-width": ["case", ["get", "private"], 3, 1.5],
       "circle-opacity": ["case", ["==", ["get", "private_state"], "pending"], 0.6, 1],
+    },
+  });
+  map.addLayer({
+    id: "bodycam-points", type: "circle", source: "bodycams",
+    paint: {
+      "circle-radius": 8, "circle-color": ["case", ["==", ["get", "state"], "live"], "#d32f2f", "#9e9e9e"],
+      "circle-stroke-color": "#ffffff", "circle-stroke-width": 3,
     },
   });
   map.addLayer({
@@ -170,6 +178,12 @@ export function clearPosition() {
   lastPosition = "";
   pending.me = EMPTY;
   if (map && loaded) map.getSource("me").setData(EMPTY);
+}
+
+// The live body-cams (a GeoJSON object: points with `id`, `label`, `state`).
+export function setBodycams(data) {
+  pending.bodycams = data;
+  if (map && loaded) map.getSource("bodycams").setData(data);
 }
 
 // The point "Autour de" was asked for (a red marker), or none.

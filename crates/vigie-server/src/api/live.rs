@@ -27,6 +27,8 @@ use crate::model::{Principal, Role};
 pub mod close {
     /// The relay ended, or the viewer's unit lost its grant: do not reconnect.
     pub const FORBIDDEN: u16 = 4403;
+    /// The server is stopping (WebSocket's "going away"): come back.
+    pub const GOING_AWAY: u16 = 1001;
 }
 
 /// A stream as listed: the record, where its source stands, and the motif under which
@@ -293,6 +295,7 @@ async fn serve_viewer(
     let mut frames = relay.frames();
     let mut policy = relay.policy();
     let ended = relay.ended().clone();
+    let stopping = relay.stopping().clone();
     let mut sent = 0u64;
     // The init segment once the stream's parameters are known.
     let init = loop {
@@ -302,6 +305,7 @@ async fn serve_viewer(
         tokio::select! {
             r = frames.changed() => if r.is_err() { return (0, "relay stopped".into()) },
             () = ended.cancelled() => return (0, close_with(socket, close::FORBIDDEN, "relais terminé").await),
+            () = stopping.cancelled() => return (0, close_with(socket, close::GOING_AWAY, "relais redémarré").await),
             m = socket.recv() => if !matches!(m, Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Text(_) | Message::Binary(_)))) {
                 return (0, "viewer left".into());
             },
@@ -320,6 +324,7 @@ async fn serve_viewer(
         tokio::select! {
             r = frames.changed() => if r.is_err() { return (sent, "relay stopped".into()) },
             () = ended.cancelled() => return (sent, close_with(socket, close::FORBIDDEN, "relais terminé").await),
+            () = stopping.cancelled() => return (sent, close_with(socket, close::GOING_AWAY, "relais redémarré").await),
             _ = policy.changed() => {
                 if let Err(refusal) = still_allowed(st, &relay.id, holder).await {
                     return (sent, close_with(socket, close::FORBIDDEN, &refusal).await);

@@ -1,0 +1,74 @@
+//! Live body-cam streams, as a viewer: the streams my unit may watch, and a one-use
+//! viewing token for the player's WebSocket.
+
+use vigie_core::Timestamp;
+
+use crate::{Client, ClientError};
+
+/// A stream the platform relays to me.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct RemoteStream {
+    /// Its id.
+    pub id: String,
+    /// The body-cam and who wears it.
+    pub label: String,
+    /// Why I may watch (the operator's motif, or the command post's).
+    pub motif: String,
+    /// The body-cam's last position (`{lat, lon}`) and when.
+    pub position: Option<(vigie_core::LatLon, Timestamp)>,
+    /// The relay's state of its source, if it runs.
+    pub relay: Option<RemoteRelay>,
+}
+
+/// The relay's state of a stream's source.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct RemoteRelay {
+    /// `connecting`, `live`, `lost`, `ended`.
+    pub state: String,
+    /// Why it was lost.
+    pub error: Option<String>,
+    /// Picture size.
+    pub width: Option<u32>,
+    /// Picture size.
+    pub height: Option<u32>,
+}
+
+/// What opens a stream's WebSocket, once, for a minute.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Ticket {
+    /// The token.
+    pub token: String,
+    /// Its end.
+    pub expires_at: Timestamp,
+    /// The view's motif.
+    pub motif: String,
+    /// The WebSocket's path and query (`/v1/live/{id}/ws?token=…`).
+    pub ws: String,
+}
+
+impl Client {
+    /// Whether the client holds a session token (it may have expired since).
+    pub fn has_session(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// The live streams I may watch.
+    pub async fn live_streams(&self) -> Result<Vec<RemoteStream>, ClientError> {
+        self.send(self.http.get(format!("{}/v1/live", self.base))).await
+    }
+
+    /// A viewing token for stream `id`.
+    pub async fn live_ticket(&self, id: &str) -> Result<Ticket, ClientError> {
+        self.send(self.http.post(format!("{}/v1/live/{id}/token", self.base))).await
+    }
+
+    /// The WebSocket URL of a ticket (`ws://` or `wss://`, as the platform's address).
+    pub fn ws_url(&self, ticket: &Ticket) -> String {
+        let base = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else {
+            format!("ws://{}", self.base.strip_prefix("http://").unwrap_or(&self.base))
+        };
+        format!("{base}{}", ticket.ws)
+    }
+}

@@ -219,7 +219,7 @@ fn the_window_plays_a_relayed_body_cam_and_resumes_after_the_relay_restarts() {
     assert!(time_text.len() >= 10 && time_text.contains(':'), "{time_text:?}");
     let shown_gap: Vec<u64> = seen.iter().filter_map(|(_, stamp, shown)| Some((*shown)?.abs_diff(*stamp))).collect();
     assert!(!shown_gap.is_empty() && shown_gap.iter().all(|g| *g < 1000), "shown vs stamped: {shown_gap:?}");
-    let first_frame_ms = s.execute("return window.vigieLive.stats().firstFrameMs", json!([])).unwrap();
+    let first_frame_ms = s.execute("return window.vigieLive.stats().firstShownMs", json!([])).unwrap();
     s.screenshot(&screenshots().join("l1-live-playing.png")).unwrap();
     // The debug build under Xvfb on two busy cores: a loose bound; `cargo xtask bench`
     // measures the release build.

@@ -28,6 +28,7 @@ On a headless machine, run it inside a virtual X server:
     }
     setup::apt(setup::APT_PACKAGES)?;
     let platform = Platform::start()?;
+    let bodycam = Bodycam::start(&platform);
     let bin = build_app()?;
     eprintln!("app: {} (platform at {})", bin.display(), platform.url);
     let app_data = crate::target_dir().join("demo/app");
@@ -43,6 +44,7 @@ On a headless machine, run it inside a virtual X server:
         .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", bin.display()))?;
     platform.approve_demo_device(&mut app);
     let status = app.wait()?;
+    drop(bodycam);
     drop(platform);
     anyhow::ensure!(status.success(), "the app exited with {status}");
     Ok(())
@@ -78,7 +80,7 @@ impl Platform {
         };
         let seeded = demo.join("seeded");
         if !seeded.exists() {
-            seed(&cli)?;
+            seed(&cli, &server, &database_url)?;
             std::fs::write(&seeded, "seeded from ../shared/data\n")?;
         }
         anyhow::ensure!(
@@ -166,9 +168,63 @@ impl Drop for Platform {
     }
 }
 
+/// Where the demo's simulated body-cam serves its RTSP stream.
+const DEMO_RTSP: &str = "rtsp://127.0.0.1:8554/bodycam";
+
+/// The demo's body-cam (`crates/vigie-relay/publish/bodycam-rtsp.py`), relayed to the
+/// demo unit: « En direct » shows it, walking around the Casino. Stopped when dropped.
+struct Bodycam(Option<std::process::Child>);
+
+impl Bodycam {
+    fn start(platform: &Platform) -> Bodycam {
+        let go = || -> anyhow::Result<std::process::Child> {
+            crate::run_cmd(crate::cargo().args(["build", "-p", "vigie-relay", "--bin", "vigie-bodycam"]))?;
+            let stream: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(crate::target_dir().join("demo/bodycam.json"))?)?;
+            let (id, key) =
+                (stream["id"].as_str().unwrap_or_default(), stream["publisher_key"].as_str().unwrap_or_default());
+            let bin = crate::target_dir().join("debug").join(format!("vigie-bodycam{}", std::env::consts::EXE_SUFFIX));
+            Ok(Command::new("/usr/bin/python3")
+                .arg(crate::root().join("crates/vigie-relay/publish/bodycam-rtsp.py"))
+                .arg("--bodycam")
+                .arg(bin)
+                .args(["--port", "8554", "--key", key])
+                .args(["--report", &format!("{}/v1/live/{id}/position", platform.url)])
+                .args(["--route", "43.73940,7.42760;43.73905,7.42690;43.73860,7.42780;43.73910,7.42850"])
+                .stdout(std::process::Stdio::null())
+                .spawn()?)
+        };
+        match go() {
+            Ok(child) => {
+                eprintln!("body-cam: {DEMO_RTSP}, relayed to the demo unit (« En direct »)");
+                Bodycam(Some(child))
+            }
+            Err(e) => {
+                eprintln!("body-cam: not started ({e}); « En direct » stays empty");
+                Bodycam(None)
+            }
+        }
+    }
+}
+
+impl Drop for Bodycam {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Seeds the demo platform: the real camera files, a unit, an officer, a supervisor and
-/// an administrator (whose devices an administrator approves with `vigie-server device`).
-fn seed(cli: &dyn Fn(&[&str]) -> anyhow::Result<()>) -> anyhow::Result<()> {
+/// an administrator (whose devices an administrator approves with `vigie-server device`),
+/// and a body-cam stream relayed to the unit (its gateway's key kept in
+/// `target/demo/bodycam.json`).
+fn seed(
+    cli: &dyn Fn(&[&str]) -> anyhow::Result<()>,
+    server: &std::path::Path,
+    database_url: &str,
+) -> anyhow::Result<()> {
     let data = crate::root().join("../shared/data/cameras");
     if data.is_dir() {
         let monaco = data.join("monaco-osm-2025.geojson");
@@ -201,6 +257,14 @@ fn seed(cli: &dyn Fn(&[&str]) -> anyhow::Result<()>) -> anyhow::Result<()> {
             role,
         ])?;
     }
+    let out = Command::new(server)
+        .args(["live", "add", "--label", "Caméra-piéton 12 — patrouille Casino", "--source", DEMO_RTSP])
+        .args(["--grant", "DEMO", "--motif", "démonstration : patrouille place du Casino"])
+        .env("VIGIE_DATABASE_URL", database_url)
+        .env("VIGIE_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(out.status.success(), "vigie-server live add: {}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(crate::target_dir().join("demo/bodycam.json"), &out.stdout)?;
     Ok(())
 }
 

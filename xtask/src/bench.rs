@@ -19,6 +19,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     crate::run_cmd(crate::cargo().args(["run", "--release", "-p", "vigie-bench", "--"]).args(args))?;
     crate::run_cmd(crate::cargo().args(["bench", "-p", "vigie-server", "--bench", "documents"]))?;
+    crate::run_cmd(crate::cargo().args(["bench", "-p", "vigie-server", "--bench", "live"]))?;
     app()
 }
 
@@ -92,6 +93,7 @@ fn app() -> anyhow::Result<()> {
     figures.push(("start to interactive map, median (ms)".into(), times[times.len() / 2]));
     figures.push(("start to interactive map, worst (ms)".into(), *times.last().unwrap()));
     figures.extend(walk(&bin)?);
+    figures.extend(live(&bin)?);
     report(&figures, &crate::target_dir().join("bench/app.txt"))
 }
 
@@ -134,6 +136,46 @@ fn walk(bin: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     }
     out.push(("walk: worst step of all walks (ms)".into(), worst));
     Ok(out)
+}
+
+/// How many times the live stream is watched in the window.
+const LIVE_RUNS: usize = 3;
+
+/// A relayed body-cam in the release app's window (the end-to-end test `live_app`): each
+/// frame's capture stamp, read back from the video element, against the page's clock;
+/// medians of the runs.
+fn live(bin: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+    // The simulated body-cam the test starts (beside it, in the test profile).
+    crate::run_cmd(crate::cargo().args(["build", "-p", "vigie-relay", "--bin", "vigie-bodycam"]))?;
+    let report = crate::target_dir().join("bench/live.tsv");
+    let mut runs: Vec<std::collections::HashMap<String, f64>> = Vec::new();
+    for _ in 0..LIVE_RUNS {
+        let _ = std::fs::remove_file(&report);
+        crate::run_cmd(
+            crate::cargo()
+                .args(["test", "-p", "vigie-app", "--test", "live_app", "--", "--nocapture"])
+                .env("VIGIE_E2E_APP", bin)
+                .env("VIGIE_LIVE_REPORT", &report),
+        )?;
+        let text = std::fs::read_to_string(&report).with_context(|| report.display().to_string())?;
+        runs.push(
+            text.lines()
+                .filter_map(|l| l.split_once('\t').and_then(|(k, v)| Some((k.to_string(), v.parse().ok()?))))
+                .collect(),
+        );
+    }
+    let median = |key: &str| -> anyhow::Result<f64> {
+        let mut v: Vec<f64> =
+            runs.iter().map(|r| r.get(key).copied().context(key.to_string())).collect::<Result<_, _>>()?;
+        v.sort_by(f64::total_cmp);
+        Ok(v[v.len() / 2])
+    };
+    Ok(vec![
+        ("live: capture → shown in the window, p50 (ms)".into(), median("p50_ms")?),
+        ("live: capture → shown in the window, p95 (ms)".into(), median("p95_ms")?),
+        ("live: « Regarder » → first frame shown (ms)".into(), median("first_frame_ms")?),
+        ("live: relay back → picture back (ms)".into(), median("resume_ms")?),
+    ])
 }
 
 /// Starts the app under Xvfb in smoke mode and returns the milliseconds from its exec to

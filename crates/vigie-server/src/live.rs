@@ -218,6 +218,15 @@ impl Live {
         relay
     }
 
+    /// A relay for stream `id` that its caller feeds with [`Relay::ingest`] (no source is
+    /// pulled): for benchmarks and tests of the fan-out alone. Call before serving, so
+    /// that the stored stream is not pulled as well.
+    pub fn fed(&self, id: &str) -> Arc<Relay> {
+        let relay = Arc::new(Relay::new(id));
+        self.relays.lock().unwrap_or_else(|p| p.into_inner()).insert(id.into(), relay.clone());
+        relay
+    }
+
     /// Ends the relay of stream `id`: the source is let go, every viewer is closed.
     pub fn end(&self, id: &str) {
         if let Some(r) = self.relays.lock().unwrap_or_else(|p| p.into_inner()).remove(id) {
@@ -257,6 +266,50 @@ impl Live {
     pub fn take_token(&self, hash: &[u8; 32]) -> Option<TokenHolder> {
         self.tokens.lock().unwrap_or_else(|p| p.into_inner()).remove(hash)
     }
+}
+
+/// A body-cam's stream as the operator registers it (API or console): its record, and the
+/// key its gateway reports positions with (shown once; only its hash is kept).
+pub struct NewSource {
+    /// What is stored.
+    pub record: crate::db::LiveStreamRecord,
+    /// The publisher's key, for its gateway.
+    pub publisher_key: String,
+    /// Its SHA-256, stored.
+    pub key_hash: [u8; 32],
+}
+
+/// Checks `label` and `source` (an `rtsp://` URL) and makes a new stream's id and key;
+/// errors name the field.
+pub fn new_source(label: &str, source: &str, by: &str, now: Timestamp) -> Result<NewSource, String> {
+    use sha2::Digest;
+    let label = label.trim();
+    if label.is_empty() {
+        return Err("label: which body-cam, worn by whom?".into());
+    }
+    let source = source.trim();
+    match url::Url::parse(source) {
+        Ok(u) if u.scheme() == "rtsp" && u.host().is_some() => {}
+        _ => return Err(format!("source: an rtsp:// URL is expected, not {source:?}")),
+    }
+    let mut id = [0u8; 6];
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut id).and_then(|()| getrandom::fill(&mut key)).map_err(|e| format!("no randomness: {e}"))?;
+    let publisher_key = vigie_core::proof::hex(&key);
+    Ok(NewSource {
+        record: crate::db::LiveStreamRecord {
+            id: format!("bc-{}", vigie_core::proof::hex(&id)),
+            label: label.into(),
+            source: source.into(),
+            created_by: by.into(),
+            created_at: now,
+            ended_at: None,
+            position: None,
+            grants: Vec::new(),
+        },
+        key_hash: sha2::Sha256::digest(publisher_key.as_bytes()).into(),
+        publisher_key,
+    })
 }
 
 /// Now, Unix milliseconds.

@@ -52,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         query: CamerasQuery,
     },
+    /// Live body-cam streams.
+    Live {
+        #[command(subcommand)]
+        action: LiveAction,
+    },
     /// Units.
     Unit {
         #[command(subcommand)]
@@ -109,6 +114,26 @@ enum CamerasQuery {
         at: Option<DateTime<Utc>>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LiveAction {
+    /// Registers a body-cam's RTSP stream for the relay (the running server pulls it at
+    /// its next start) and prints its id and its gateway's publisher key (shown once).
+    Add {
+        /// The body-cam and who wears it.
+        #[arg(long)]
+        label: String,
+        /// `rtsp://…` (the VMS's or the docking gateway's).
+        #[arg(long)]
+        source: String,
+        /// A unit that may view it at once.
+        #[arg(long, requires = "motif")]
+        grant: Option<String>,
+        /// Why that unit views it.
+        #[arg(long)]
+        motif: Option<String>,
     },
 }
 
@@ -284,6 +309,30 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 }
                 println!("{} camera(s)", hits.len());
             }
+        }
+        Command::Live { action: LiveAction::Add { label, source, grant, motif } } => {
+            let new = vigie_server::live::new_source(&label, &source, &console.name, Utc::now())
+                .map_err(|e| anyhow::anyhow!("--{e}"))?;
+            let id = new.record.id.clone();
+            let entry =
+                console.entry("live.source", serde_json::json!({ "stream": id, "label": label, "source": source }));
+            if let Some(unit) = grant {
+                let (unit, motif) = vigie_core::live::check_grant(&unit, motif.as_deref().unwrap_or(""))
+                    .map_err(|e| anyhow::anyhow!("--{e}"))?;
+                db.unit_exists(unit)?;
+                db.add_live_stream(&new.record, &new.key_hash, entry)?;
+                let grant = vigie_core::live::Grant {
+                    unit: unit.into(),
+                    motif: motif.into(),
+                    by: console.name.clone(),
+                    at: Utc::now(),
+                };
+                let entry = console.entry("live.grant", serde_json::json!({ "stream": id, "unit": unit }));
+                db.grant_live(&id, &grant, vigie_core::audit::NewAuditEntry { motif: Some(motif.into()), ..entry })?;
+            } else {
+                db.add_live_stream(&new.record, &new.key_hash, entry)?;
+            }
+            println!("{}", serde_json::json!({ "id": id, "publisher_key": new.publisher_key }));
         }
         Command::Unit { action: UnitAction::Add { code, name, address, phone, email } } => {
             let service = IssuingService { unit: code.clone(), name: name.clone(), address, phone, email };

@@ -62,7 +62,14 @@ export function startPlayer(streamId, onState) {
     queue: [],
     stamps: [],
     lastFrameAt: 0,
-    stats: { frames: 0, reconnects: 0, startedAt: performance.now(), firstFrameMs: null, shownCaptureMs: null },
+    stats: {
+      frames: 0,
+      reconnects: 0,
+      startedAt: performance.now(),
+      firstFrameMs: null, // the first fragment received
+      firstShownMs: null, // the first frame on screen
+      shownCaptureMs: null,
+    },
   };
   player = p;
   p.watchdog = setInterval(() => watchdog(p), 100);
@@ -268,6 +275,7 @@ function showTime(p) {
     }
   }
   if (shown === null || shown === p.stats.shownCaptureMs) return;
+  if (p.stats.firstShownMs === null) p.stats.firstShownMs = performance.now() - p.stats.startedAt;
   p.stats.shownCaptureMs = shown;
   if (p.time) p.time.textContent = clock.format(new Date(shown));
 }

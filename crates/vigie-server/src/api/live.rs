@@ -86,34 +86,15 @@ pub async fn create(
     ApiJson(req): ApiJson<NewStream>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     require(&p, &[Role::CsuOperator])?;
-    let label = req.label.trim().to_string();
-    if label.is_empty() {
-        return Err(ApiError::BadRequest("label: which body-cam, worn by whom?".into()));
-    }
-    let source = req.source.trim().to_string();
-    match url::Url::parse(&source) {
-        Ok(u) if u.scheme() == "rtsp" && u.host().is_some() => {}
-        _ => return Err(ApiError::BadRequest(format!("source: an rtsp:// URL is expected, not {source:?}"))),
-    }
-    let id = format!("bc-{}", hex(&random_bytes::<6>()?));
-    let key = hex(&random_bytes::<32>()?);
-    let record = LiveStreamRecord {
-        id: id.clone(),
-        label,
-        source,
-        created_by: p.rio.clone(),
-        created_at: Utc::now(),
-        ended_at: None,
-        position: None,
-        grants: Vec::new(),
-    };
+    let new = crate::live::new_source(&req.label, &req.source, &p.rio, Utc::now()).map_err(ApiError::BadRequest)?;
+    let record = new.record.clone();
+    let id = record.id.clone();
+    let key = new.publisher_key.clone();
     let entry = Actor::from(&p)
         .entry("live.source", serde_json::json!({ "stream": id, "label": record.label, "source": record.source }));
-    let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-    let rec = record.clone();
     blocking({
         let st = st.clone();
-        move || Ok(st.db.add_live_stream(&rec, &hash, entry)?)
+        move || Ok(st.db.add_live_stream(&new.record, &new.key_hash, entry)?)
     })
     .await?;
     st.live.start(&record.id, &record.source);

@@ -181,3 +181,36 @@ fn audit_verify_catches_changes_deletions_and_reordering() {
         assert!(err.contains(expected), "{sql}: {err}");
     }
 }
+
+#[test]
+fn a_body_cam_stream_registered_and_granted_from_the_console() {
+    let cli = Cli::new();
+    cli.ok(&["unit", "add", "--code", "BAC", "--name", "BAC Nord"]);
+    let bad = cli.run(&["live", "add", "--label", "Caméra-piéton 3", "--source", "http://gw/cam3"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--source: an rtsp:// URL is expected"), "{bad:?}");
+    let short =
+        cli.run(&["live", "add", "--label", "C3", "--source", "rtsp://gw/cam3", "--grant", "BAC", "--motif", "x"]);
+    assert!(String::from_utf8_lossy(&short.stderr).contains("--motif"), "{short:?}");
+    let out = cli.ok(&[
+        "live",
+        "add",
+        "--label",
+        "Caméra-piéton 3",
+        "--source",
+        "rtsp://gw/cam3",
+        "--grant",
+        "BAC",
+        "--motif",
+        "interpellation rue Thiers",
+    ]);
+    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(created["publisher_key"].as_str().unwrap().len(), 64);
+    let db = vigie_server::db::Db::open_sqlite(&cli.db()).unwrap();
+    let stream = db.live_stream(id).unwrap();
+    assert_eq!(stream.source, "rtsp://gw/cam3");
+    assert_eq!((stream.grants[0].unit.as_str(), stream.grants[0].motif.as_str()), ("BAC", "interpellation rue Thiers"));
+    // The unit, the stream and its grant; the refused attempts wrote nothing.
+    assert_eq!(cli.ok(&["audit", "verify"]).trim(), "audit log intact: 3 entries");
+}

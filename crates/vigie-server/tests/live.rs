@@ -78,10 +78,13 @@ async fn a_granted_unit_watches_what_the_body_cam_films_and_nobody_else_does() {
     let token = view_token(&s, &bac, &id).await;
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&s, &id, &token)).await.unwrap();
     receive(&mut ws, 5).await;
+    let spare = view_token(&s, &bac, &id).await;
     let revoke = serde_json::json!({ "unit": "BAC-NORD" });
     assert_eq!(post_json(&s, &csu, &format!("/v1/live/{id}/revoke"), &revoke).await.0, 204);
     let close = closed(&mut ws).await;
     assert_eq!(close.0, 4403, "{close:?}");
+    // A token fetched before the withdrawal opens nothing after it.
+    assert_eq!(connect_status(&ws_url(&s, &id, &spare)).await, 403);
     assert_eq!(post_json(&s, &bac, &format!("/v1/live/{id}/token"), &serde_json::json!({})).await.0, 403);
 
     // The operator ends the relay: the command post's own viewer is closed, and the

@@ -230,6 +230,8 @@ pub async fn ws(
         .take_token(&hash)
         .ok_or_else(|| ApiError::Unauthenticated("unknown or already used viewing token".into()))?;
     holder.token.check(&id, Utc::now()).map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
+    // The grant may have been withdrawn since the token was issued.
+    still_allowed(&st, &id, &holder).await.map_err(ApiError::Forbidden)?;
     let upgrade = upgrade.map_err(|e| ApiError::BadRequest(format!("a WebSocket upgrade is expected: {e}")))?;
     let relay = st.live.relay(&id).ok_or_else(|| ApiError::NotFound(format!("live stream {id} is not relayed")))?;
     Ok(upgrade.on_upgrade(move |socket| watch(st, relay, holder, socket)).into_response())

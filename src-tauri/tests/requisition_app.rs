@@ -148,7 +148,13 @@ fn requisition_signed_offline_countersigned_and_verified() {
          return s && s.tilesLoaded && s.bySource.cameras > 0 || null",
         long,
     )
-    .unwrap();
+    .unwrap_or_else(|e| {
+        let st = s.execute(
+            "return [window.vigieMap ? window.vigieMap.stats() : 'no map', document.body.innerText.slice(0, 400)]",
+            json!([]),
+        );
+        panic!("{e}: the page: {st:?}")
+    });
     std::thread::sleep(Duration::from_secs(1));
     let mut walk = Walk { s: &s, taps: 0, steps: Vec::new() };
     walk.step(

@@ -55,6 +55,7 @@ export function startPlayer(streamId, onState) {
     retryMs: RETRY_FIRST_MS,
     state: "",
     ws: null,
+    connectedAt: 0,
     source: null,
     url: null,
     sb: null,
@@ -69,6 +70,7 @@ export function startPlayer(streamId, onState) {
       firstFrameMs: null, // the first fragment received
       firstShownMs: null, // the first frame on screen
       shownCaptureMs: null,
+      mediaErrors: 0,
     },
   };
   player = p;
@@ -130,6 +132,7 @@ async function connect(p) {
   }
   ws.binaryType = "arraybuffer";
   p.ws = ws;
+  p.connectedAt = performance.now();
   ws.onmessage = (e) => {
     if (p.ws === ws) onData(p, new Uint8Array(e.data));
   };
@@ -166,6 +169,13 @@ function resetMedia(p) {
   Object.assign(p, { source, sb: null, init: null, queue: [], stamps: [], open: false });
   if (window.ManagedMediaSource) p.video.disableRemotePlayback = true;
   p.url = URL.createObjectURL(source);
+  // A media error (WebKit: « Failed to push buffer ») is healed like a lost link: a new
+  // video, MediaSource and socket.
+  video.addEventListener("error", () => {
+    if (p.video !== video || p.stopped) return;
+    p.stats.mediaErrors = (p.stats.mediaErrors || 0) + 1;
+    redo(p);
+  });
   p.video.src = p.url;
   source.addEventListener("sourceopen", () => {
     if (p.source !== source) return;
@@ -245,18 +255,24 @@ function trim(p, keepS) {
   }
 }
 
+// Drops the socket and starts again (with a new ticket, video and MediaSource).
+function redo(p) {
+  if (!p.ws) return;
+  const ws = p.ws;
+  p.ws = null;
+  ws.close();
+  retry(p);
+}
+
 function watchdog(p) {
   if (p.state === "ended" || p.state === "error") return;
-  const quiet = performance.now() - p.lastFrameAt;
+  const now = performance.now();
+  const quiet = now - p.lastFrameAt;
+  // A socket still open that carries nothing (a half-dead link, or a first frame that
+  // never comes) is dropped and redone.
+  if (p.ws && now - Math.max(p.lastFrameAt, p.connectedAt) > DEAD_SOCKET_MS) redo(p);
   if (p.lastFrameAt && quiet > STALL_MS) {
     setState(p, "interrupted");
-    // A socket still open that carries nothing (a half-dead link) is dropped and redone.
-    if (p.ws && quiet > DEAD_SOCKET_MS) {
-      const ws = p.ws;
-      p.ws = null;
-      ws.close();
-      retry(p);
-    }
   } else if (p.lastFrameAt && quiet < STALL_MS && p.video && p.video.buffered.length) {
     setState(p, "live");
   }

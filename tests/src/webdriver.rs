@@ -48,17 +48,49 @@ impl Driver {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let process = Running::start(cmd)?;
+        Driver::ready(Running::start(cmd)?, port, "tauri-driver")
+    }
+
+    /// Debian's chromedriver, for headless Chromium (no display needed): the stand-in for
+    /// the webviews that have WebRTC (Android's WebView is Chromium).
+    pub fn chromium() -> Result<Driver, String> {
+        let port = free_port();
+        let mut cmd = Command::new("/usr/bin/chromedriver");
+        cmd.arg(format!("--port={port}"));
+        let process = Running::start(cmd)
+            .map_err(|e| format!("{e}: Debian's chromium-driver is needed (cargo xtask test installs it)"))?;
+        Driver::ready(process, port, "chromedriver")
+    }
+
+    fn ready(process: Running, port: u16, what: &str) -> Result<Driver, String> {
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while http.get(format!("{base}/status")).send().is_err() {
             if Instant::now() > deadline {
-                return Err(format!("tauri-driver did not answer on {base}\n{}", process.stderr_text()));
+                return Err(format!("{what} did not answer on {base}\n{}", process.stderr_text()));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(Driver { base, http, _process: process })
+    }
+
+    /// Opens `url` in a new headless Chromium (a [`Driver::chromium`] session), with the
+    /// flags this sandbox needs (no sandbox, no background network) and autoplay allowed.
+    pub fn browse(&self, url: &str) -> Result<Session<'_>, String> {
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",
+            ]},
+        }}});
+        let v = self.post("/session", &caps)?;
+        let id = v["sessionId"].as_str().ok_or_else(|| format!("no session id in {v}"))?.to_string();
+        let session = Session { driver: self, id };
+        self.post(&session.path("/url"), &json!({ "url": url }))?;
+        Ok(session)
     }
 
     /// Opens a session: launches the app at `application`.

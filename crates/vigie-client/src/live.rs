@@ -44,6 +44,9 @@ pub struct Ticket {
     pub motif: String,
     /// The WebSocket's path and query (`/v1/live/{id}/ws?token=…`).
     pub ws: String,
+    /// The WHEP endpoint's path (`/v1/live/{id}/whep`; the token goes as Bearer).
+    #[serde(default)]
+    pub whep: Option<String>,
 }
 
 impl Client {
@@ -70,5 +73,10 @@ impl Client {
             format!("ws://{}", self.base.strip_prefix("http://").unwrap_or(&self.base))
         };
         format!("{base}{}", ticket.ws)
+    }
+
+    /// The WHEP URL of a ticket, where the platform offers WHEP.
+    pub fn whep_url(&self, ticket: &Ticket) -> Option<String> {
+        ticket.whep.as_ref().map(|path| format!("{}{path}", self.base))
     }
 }

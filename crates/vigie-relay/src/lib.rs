@@ -1,6 +1,7 @@
 //! The live body-cam relay (issue "Live body-cam streams"). Its sans-IO pieces so far:
 //! [`h264`] (access units, keyframes, picture size) and [`fmp4`] (the fragmented MP4 that
-//! Media Source Extensions play, one fragment per frame), [`stamp`] (capture times drawn
+//! Media Source Extensions play, one fragment per frame), [`clock`] (when a frame was
+//! captured, from the sender's reports), [`stamp`] (capture times drawn
 //! into pixels, to measure delay end to end), [`stream::Stream`] (access units in, fMP4
 //! fragments out per viewer), and its fan-out: frames go in with [`Fanout::push`], each viewer's writer takes them
 //! out with [`Fanout::poll`]; no socket, no clock, no thread here, so the policy is tested
@@ -11,6 +12,7 @@
 //! that falls behind by more than its budget drops what it has queued and resumes at the
 //! next keyframe, instead of falling further behind; the relay never waits for a viewer.
 
+pub mod clock;
 pub mod fmp4;
 pub mod h264;
 pub mod stamp;
@@ -19,15 +21,21 @@ pub mod stream;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-/// One encoded frame (an H.264 access unit, say), shared by every viewer's queue.
+/// One encoded frame (an H.264 access unit, say), shared by every viewer's queue, in the
+/// two forms viewers take: an fMP4 fragment (WebSocket + MSE) and the Annex B access unit
+/// (WebRTC).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// Presentation time, milliseconds.
     pub pts_ms: u64,
     /// Whether decoding can start here.
     pub keyframe: bool,
-    /// The bytes, shared.
+    /// The bytes, shared: the fMP4 fragment (`prft`, `moof`, `mdat`).
     pub data: Arc<[u8]>,
+    /// The access unit in Annex B (start codes), with the parameter sets before a keyframe.
+    pub annexb: Arc<[u8]>,
+    /// When the frame was captured, Unix milliseconds.
+    pub captured_unix_ms: u64,
 }
 
 /// A viewer's handle.
@@ -135,7 +143,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn frame(pts_ms: u64, keyframe: bool, len: usize) -> Frame {
-        Frame { pts_ms, keyframe, data: vec![0u8; len].into() }
+        Frame { pts_ms, keyframe, data: vec![0u8; len].into(), annexb: Arc::from([]), captured_unix_ms: 0 }
     }
 
     #[test]

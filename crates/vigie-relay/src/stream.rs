@@ -107,8 +107,27 @@ impl Stream {
             pts_ms: decode_time * 1000 / u64::from(fmp4::TIMESCALE),
             keyframe,
             data: data.into(),
+            annexb: self.annexb(unit, keyframe).into(),
+            captured_unix_ms,
         });
         Ingested::Relayed { keyframe }
+    }
+
+    /// `unit` with start codes, the parameter sets first if it is a keyframe without them
+    /// (a WebRTC viewer joins at a keyframe and needs them there).
+    fn annexb(&self, unit: &[&[u8]], keyframe: bool) -> Vec<u8> {
+        let has_sps = unit.iter().any(|n| h264::nal_type(n) == nal::SPS);
+        let mut params: Vec<&[u8]> = Vec::new();
+        if keyframe && !has_sps {
+            params.extend(self.sps.as_deref());
+            params.extend(self.pps.as_deref());
+        }
+        let mut out = Vec::with_capacity(unit.iter().chain(&params).map(|n| n.len() + 4).sum());
+        for n in params.iter().chain(unit) {
+            out.extend_from_slice(&[0, 0, 0, 1]);
+            out.extend_from_slice(n);
+        }
+        out
     }
 
     /// The picture size, once known.
@@ -154,5 +173,30 @@ mod tests {
         let pps: &[u8] = &[0x68, 0xce, 0x3c, 0x80];
         assert_eq!(s.ingest(&[bad_sps, pps, slice], 3600, 0), Ingested::BadParameters);
         assert!(s.join(1).is_none());
+    }
+
+    #[test]
+    fn a_keyframe_without_its_parameter_sets_gets_them_for_webrtc_viewers() {
+        // x264's 320×240 baseline SPS (as in h264's tests), a PPS, an IDR and a P slice.
+        let sps: &[u8] = &[
+            0x67, 0x42, 0xc0, 0x0d, 0xd9, 0x01, 0x41, 0xfb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03,
+            0x03, 0x20, 0xf1, 0x42, 0xa4, 0x80,
+        ];
+        let pps: &[u8] = &[0x68, 0xce, 0x3c, 0x80];
+        let idr: &[u8] = &[0x65, 0x88, 0x84, 0x21];
+        let p: &[u8] = &[0x41, 0x9a, 0x02, 0x03];
+        let mut s = Stream::new(1 << 20);
+        s.ingest(&[sps, pps, idr], 0, 1_000);
+        s.join(7).expect("parameters known");
+        s.ingest(&[idr], 3600, 1_040);
+        s.ingest(&[p], 7200, 1_080);
+        let first = s.poll(7).unwrap();
+        let again = s.poll(7).unwrap();
+        let next = s.poll(7).unwrap();
+        assert!(again.keyframe && !next.keyframe);
+        assert_eq!(again.annexb, first.annexb, "the same keyframe, parameter sets restored");
+        assert_eq!(h264::split_nals(&again.annexb), [sps, pps, idr]);
+        assert_eq!(again.captured_unix_ms, 1_040);
+        assert_eq!(&next.annexb[..], &[0, 0, 0, 1, 0x41, 0x9a, 0x02, 0x03], "a delta frame is sent as it came");
     }
 }

@@ -15,7 +15,6 @@ use vigie_core::live::Grant;
 use vigie_server::audit::Actor;
 use vigie_server::config::Config;
 use vigie_server::db::LiveStreamRecord;
-use vigie_server::live::TokenHolder;
 use vigie_server::model::Role;
 
 #[global_allocator]
@@ -83,12 +82,9 @@ async fn run() -> Vec<Figure> {
     // Viewing tokens as `POST /v1/live/{id}/token` makes them.
     let mut urls = Vec::new();
     for i in 0..VIEWERS {
-        let secret = format!("bench-token-{i}");
         let token =
             vigie_core::live::ViewingToken::new("bc-bench", &format!("V-{i}"), "BT-38", "banc", chrono::Utc::now());
-        use sha2::Digest;
-        let hash: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
-        state.live.keep_token(hash, TokenHolder { token, role: Role::Officer }, chrono::Utc::now());
+        let secret = state.live.issue_token(token, Role::Officer, chrono::Utc::now()).unwrap();
         urls.push(format!("{base}/v1/live/bc-bench/ws?token={secret}"));
     }
     tokio::spawn(vigie_server::serve(listener, state, std::future::pending()));

@@ -14,7 +14,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -109,10 +109,36 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/v1/live/{id}/position", "the stream's publisher key (the body-cam's gateway)"),
     (
         "POST",
+        "/v1/live/{id}/whep",
+        "a viewing token (Bearer or ?token=, one use, 60 s): WHEP, SDP offer in, answer out; audited join and leave",
+    ),
+    ("DELETE", "/v1/live/{id}/whep/{session}", "the WHEP session's own unguessable address (ends the view)"),
+    ("POST", "/v1/live/{id}/whip", "the stream's publisher key: WHIP, the body-cam's SDP offer in, answer out"),
+    ("DELETE", "/v1/live/{id}/whip/{session}", "the stream's publisher key (ends the publication)"),
+    (
+        "POST",
         "/v1/verify",
         "public: a holder checks a requisition they received (audited; says nothing they do not hold)",
     ),
 ];
+
+/// Both ends of a request's connection: WebRTC peers are answered on the address they
+/// reached the API on.
+#[derive(Debug, Clone, Copy)]
+pub struct Addrs {
+    /// The platform's address the peer connected to.
+    pub local: std::net::SocketAddr,
+    /// The peer's address.
+    pub remote: std::net::SocketAddr,
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for Addrs {
+    fn connect_info(s: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        let remote = *s.remote_addr();
+        let local = s.io().local_addr().unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        Addrs { local, remote }
+    }
+}
 
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -147,6 +173,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/live/{id}/token", post(live::token))
         .route("/v1/live/{id}/ws", get(live::ws))
         .route("/v1/live/{id}/position", post(live::position))
+        // Browsers post their WHEP offer from the app's own origin (tauri://localhost,
+        // http://tauri.localhost): the answer must allow it. The credential is a token,
+        // never a cookie, so any origin may ask.
+        .route("/v1/live/{id}/whep", post(live::whep).layer(live::cors()))
+        .route("/v1/live/{id}/whep/{session}", delete(live::whep_delete).layer(live::cors()))
+        .route("/v1/live/{id}/whip", post(live::whip))
+        .route("/v1/live/{id}/whip/{session}", delete(live::whip_delete))
         .route("/v1/openapi.json", get(openapi_show))
         .route("/v1/verify", post(verify_document).layer(axum::extract::DefaultBodyLimit::max(VERIFY_MAX_BYTES)))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

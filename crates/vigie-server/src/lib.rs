@@ -17,6 +17,7 @@ pub mod live;
 pub mod model;
 pub mod openapi;
 pub mod registry;
+pub mod rtc;
 pub mod verify;
 
 use std::sync::Arc;
@@ -47,7 +48,8 @@ pub async fn serve(
     for s in &streams {
         state.live.start(&s.id, &s.source);
     }
-    let served = axum::serve(listener, api::router(state.clone())).with_graceful_shutdown(shutdown).await;
+    let app = api::router(state.clone()).into_make_service_with_connect_info::<api::Addrs>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     state.live.stop_all();
     served
 }

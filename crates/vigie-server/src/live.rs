@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use vigie_core::live::ViewingToken;
 use vigie_core::Timestamp;
+use vigie_relay::clock::{self, SenderClock};
 use vigie_relay::stream::{Ingested, Stream};
 use vigie_relay::{Frame, ViewerId};
 
@@ -120,7 +121,8 @@ impl Relay {
         out
     }
 
-    fn set_source(&self, s: SourceState) {
+    /// Sets where the source stands (a WHIP publisher's session does as it comes and goes).
+    pub fn set_source(&self, s: SourceState) {
         self.inner().source = s;
     }
 
@@ -192,12 +194,28 @@ pub struct TokenHolder {
     pub role: Role,
 }
 
+/// The source of a stream its publisher pushes by WHIP (instead of an `rtsp://` URL the
+/// relay pulls).
+pub const WHIP_SOURCE: &str = "whip";
+
+/// A WebRTC session (a WHEP viewer or a WHIP publisher), ended through its address.
+#[derive(Clone)]
+pub struct RtcSession {
+    /// The stream it belongs to.
+    pub stream: String,
+    /// Whether it publishes (WHIP) rather than views (WHEP).
+    pub publisher: bool,
+    /// Cancel to end it.
+    pub stop: CancellationToken,
+}
+
 /// Every relayed stream and the viewing tokens in flight.
 #[derive(Default)]
 pub struct Live {
     relays: Mutex<HashMap<String, Arc<Relay>>>,
     tokens: Mutex<HashMap<[u8; 32], TokenHolder>>,
     next_viewer: AtomicU64,
+    sessions: Mutex<HashMap<String, RtcSession>>,
 }
 
 impl Live {
@@ -206,7 +224,8 @@ impl Live {
         self.relays.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
     }
 
-    /// Starts relaying stream `id` from `source` (an `rtsp://` URL); already running is fine.
+    /// Starts relaying stream `id` from `source` (an `rtsp://` URL it pulls, or
+    /// [`WHIP_SOURCE`]: it waits for its publisher); already running is fine.
     pub fn start(&self, id: &str, source: &str) -> Arc<Relay> {
         let mut relays = self.relays.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(r) = relays.get(id) {
@@ -214,8 +233,41 @@ impl Live {
         }
         let relay = Arc::new(Relay::new(id));
         relays.insert(id.into(), relay.clone());
-        tokio::spawn(pull(relay.clone(), source.to_string()));
+        if source != WHIP_SOURCE {
+            tokio::spawn(pull(relay.clone(), source.to_string()));
+        }
         relay
+    }
+
+    /// Keeps a WebRTC session under its (secret, random) id. A new publisher replaces the
+    /// stream's previous one (a body-cam that reconnects after a network change).
+    pub fn add_session(&self, id: &str, session: RtcSession) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if session.publisher {
+            for old in sessions.values().filter(|s| s.publisher && s.stream == session.stream) {
+                old.stop.cancel();
+            }
+        }
+        sessions.retain(|_, s| !s.stop.is_cancelled());
+        sessions.insert(id.into(), session);
+    }
+
+    /// Ends WebRTC session `id` of stream `stream`; false if there is none.
+    pub fn end_session(&self, stream: &str, id: &str, publisher: bool) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        match sessions.get(id) {
+            Some(s) if s.stream == stream && s.publisher == publisher => {
+                s.stop.cancel();
+                sessions.remove(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Forgets session `id` once it ended by itself.
+    pub fn forget_session(&self, id: &str) {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 
     /// A relay for stream `id` that its caller feeds with [`Relay::ingest`] (no source is
@@ -248,6 +300,9 @@ impl Live {
         for (_, r) in self.relays.lock().unwrap_or_else(|p| p.into_inner()).drain() {
             r.stopping.cancel();
         }
+        for (_, s) in self.sessions.lock().unwrap_or_else(|p| p.into_inner()).drain() {
+            s.stop.cancel();
+        }
     }
 
     /// A fresh viewer id.
@@ -256,10 +311,20 @@ impl Live {
     }
 
     /// Keeps a viewing token under the hash of its secret, forgetting expired ones.
-    pub fn keep_token(&self, hash: [u8; 32], holder: TokenHolder, now: Timestamp) {
+    fn keep_token(&self, hash: [u8; 32], holder: TokenHolder, now: Timestamp) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         tokens.retain(|_, t| t.token.expires_at > now);
         tokens.insert(hash, holder);
+    }
+
+    /// Issues a one-use viewing token: its secret (only its hash is kept).
+    pub fn issue_token(&self, token: ViewingToken, role: Role, now: Timestamp) -> Result<String, String> {
+        use sha2::Digest;
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| format!("no randomness: {e}"))?;
+        let secret = vigie_core::proof::hex(&secret);
+        self.keep_token(sha2::Sha256::digest(secret.as_bytes()).into(), TokenHolder { token, role }, now);
+        Ok(secret)
     }
 
     /// Takes the token with this hash: a token opens one socket, once.
@@ -279,8 +344,9 @@ pub struct NewSource {
     pub key_hash: [u8; 32],
 }
 
-/// Checks `label` and `source` (an `rtsp://` URL) and makes a new stream's id and key;
-/// errors name the field.
+/// Checks `label` and `source` (an `rtsp://` URL the relay pulls, or `whip`: the body-cam
+/// pushes with the publisher key) and makes a new stream's id and key; errors name the
+/// field.
 pub fn new_source(label: &str, source: &str, by: &str, now: Timestamp) -> Result<NewSource, String> {
     use sha2::Digest;
     let label = label.trim();
@@ -289,8 +355,9 @@ pub fn new_source(label: &str, source: &str, by: &str, now: Timestamp) -> Result
     }
     let source = source.trim();
     match url::Url::parse(source) {
+        _ if source == WHIP_SOURCE => {}
         Ok(u) if u.scheme() == "rtsp" && u.host().is_some() => {}
-        _ => return Err(format!("source: an rtsp:// URL is expected, not {source:?}")),
+        _ => return Err(format!("source: an rtsp:// URL or `{WHIP_SOURCE}` is expected, not {source:?}")),
     }
     let mut id = [0u8; 6];
     let mut key = [0u8; 32];
@@ -372,8 +439,8 @@ async fn pull_once(relay: &Relay, source: &str) -> Result<(), String> {
     let (video, mut demuxed) = tokio::time::timeout(Duration::from_secs(5), connect)
         .await
         .map_err(|_| "the source did not answer within 5 s".to_string())??;
-    // The sender's clock, from its RTCP sender reports: RTP time → Unix ms.
-    let mut clock: Option<(i64, u64)> = None;
+    // The sender's clock, from its RTCP sender reports.
+    let mut clock: Option<SenderClock> = None;
     let started = Instant::now();
     loop {
         // A source that stops sending without closing is lost too.
@@ -385,14 +452,10 @@ async fn pull_once(relay: &Relay, source: &str) -> Result<(), String> {
         match item {
             CodecItem::VideoFrame(f) if f.stream_id() == video => {
                 let ts = f.timestamp();
-                let rate = i64::from(ts.clock_rate().get());
-                let pts = u64::try_from(ts.elapsed().max(0)).unwrap_or(0) * 90_000 / rate as u64;
-                let now = unix_ms();
-                let captured = clock
-                    .map(|(rtp, ms)| (ms as i64 + (ts.timestamp() - rtp) * 1000 / rate) as u64)
-                    // A sender clock far from ours is wrong: the arrival time is closer.
-                    .filter(|c| c.abs_diff(now) < 10_000)
-                    .unwrap_or(now);
+                let rate = ts.clock_rate().get();
+                let pts = u64::try_from(ts.elapsed().max(0)).unwrap_or(0) * 90_000 / u64::from(rate);
+                // RTP timestamps are 32 bits on the wire; retina extends them.
+                let captured = clock::captured_ms(clock, ts.timestamp() as u32, rate, unix_ms());
                 let nals = vigie_relay::h264::split_nals(f.data());
                 relay.ingest(&nals, pts, captured);
             }
@@ -400,17 +463,12 @@ async fn pull_once(relay: &Relay, source: &str) -> Result<(), String> {
                 let Some(rtp) = r.rtp_timestamp() else { continue };
                 for pkt in r.pkts() {
                     if let Ok(Some(sr)) = pkt.as_sender_report() {
-                        clock = ntp_unix_ms(sr.ntp_timestamp().0).map(|ms| (rtp.timestamp(), ms));
+                        clock = clock::ntp_unix_ms(sr.ntp_timestamp().0)
+                            .map(|unix_ms| SenderClock { rtp: rtp.timestamp() as u32, unix_ms });
                     }
                 }
             }
             _ => {}
         }
     }
-}
-
-/// An NTP timestamp (seconds since 1900 . fraction) as Unix milliseconds.
-fn ntp_unix_ms(ntp: u64) -> Option<u64> {
-    let secs = (ntp >> 32).checked_sub(2_208_988_800)?;
-    Some(secs * 1000 + (((ntp & 0xffff_ffff) * 1000) >> 32))
 }

@@ -119,13 +119,15 @@ enum CamerasQuery {
 
 #[derive(Subcommand)]
 enum LiveAction {
-    /// Registers a body-cam's RTSP stream for the relay (the running server pulls it at
-    /// its next start) and prints its id and its gateway's publisher key (shown once).
+    /// Registers a body-cam's stream for the relay (the running server pulls an RTSP
+    /// source at its next start; a WHIP one waits for its body-cam) and prints its id and
+    /// its publisher key (shown once).
     Add {
         /// The body-cam and who wears it.
         #[arg(long)]
         label: String,
-        /// `rtsp://…` (the VMS's or the docking gateway's).
+        /// `rtsp://…` (the VMS's or the docking gateway's), or `whip` (the body-cam pushes
+        /// to /v1/live/{id}/whip with its publisher key).
         #[arg(long)]
         source: String,
         /// A unit that may view it at once.

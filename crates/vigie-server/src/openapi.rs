@@ -91,6 +91,22 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
         Some("LivePosition"),
         "Empty",
     ),
+    (
+        "POST",
+        "/v1/live/{id}/whep",
+        "WHEP: the viewer's SDP offer (H.264, recvonly) in; the answer out (201, Location: the session)",
+        Some("Sdp"),
+        "Sdp",
+    ),
+    ("DELETE", "/v1/live/{id}/whep/{session}", "End a WHEP view", None, "Empty"),
+    (
+        "POST",
+        "/v1/live/{id}/whip",
+        "WHIP: the body-cam's SDP offer (H.264, sendonly) in; the answer out (201, Location: the session)",
+        Some("Sdp"),
+        "Sdp",
+    ),
+    ("DELETE", "/v1/live/{id}/whip/{session}", "End a WHIP publication", None, "Empty"),
     ("GET", "/v1/openapi.json", "This description", None, "OpenApi"),
     (
         "POST",
@@ -121,6 +137,7 @@ const QUERY: &[(&str, &str, &str, bool)] = &[
     ("/v1/audit", "after", "integer", false),
     ("/v1/audit", "limit", "integer", false),
     ("/v1/live/{id}/ws", "token", "string", true),
+    ("/v1/live/{id}/whep", "token", "string", false),
 ];
 
 fn object(required: &[&str], props: Value) -> Value {
@@ -220,6 +237,7 @@ fn base_schemas() -> Value {
             "sha256": { "type": "string", "description": "lowercase hex; the download's ETag" }, "built_at": time })),
         "Areas": { "type": "array", "items": { "$ref": "#/components/schemas/Area" } },
         "PmTiles": { "type": "string", "contentMediaType": crate::areas::CONTENT_TYPE },
+        "Sdp": { "type": "string", "contentMediaType": "application/sdp", "description": "an SDP offer or answer (RFC 8866), non-trickle" },
     })
 }
 
@@ -234,11 +252,21 @@ pub fn document() -> Value {
             .filter(|(p, ..)| p == path)
             .map(|(_, name, ty, required)| json!({ "name": name, "in": "query", "required": required, "schema": { "type": ty } }))
             .collect();
-        if path.contains("{id}") {
-            params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }));
+        for name in ["id", "session"] {
+            if path.contains(&format!("{{{name}}}")) {
+                params.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
+            }
         }
-        let ok = if *method == "POST" && *response == "Empty" { "204" } else { "200" };
-        let media = if *response == "PmTiles" { crate::areas::CONTENT_TYPE } else { "application/json" };
+        let ok = match (*method, *response) {
+            ("POST" | "DELETE", "Empty") => "204",
+            (_, "Sdp") => "201",
+            _ => "200",
+        };
+        let media = match *response {
+            "PmTiles" => crate::areas::CONTENT_TYPE,
+            "Sdp" => "application/sdp",
+            _ => "application/json",
+        };
         let schema = json!({ media: { "schema": { "$ref": format!("#/components/schemas/{response}") } } });
         let error = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
         let mut op = json!({
@@ -264,7 +292,11 @@ pub fn document() -> Value {
             op["responses"]["416"] = json!({ "description": "the range starts past the end", "content": error });
         }
         if let Some(b) = body {
-            let media = if *b == "VerifyFile" { "application/octet-stream" } else { "application/json" };
+            let media = match *b {
+                "VerifyFile" => "application/octet-stream",
+                "Sdp" => "application/sdp",
+                _ => "application/json",
+            };
             op["requestBody"] = json!({ "required": true, "content": { media: { "schema": { "$ref": format!("#/components/schemas/{b}") } } } });
         }
         paths.entry(path.to_string()).or_insert_with(|| json!({}))[method.to_ascii_lowercase()] = op;

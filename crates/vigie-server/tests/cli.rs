@@ -188,7 +188,7 @@ fn a_body_cam_stream_registered_and_granted_from_the_console() {
     cli.ok(&["unit", "add", "--code", "BAC", "--name", "BAC Nord"]);
     let bad = cli.run(&["live", "add", "--label", "Caméra-piéton 3", "--source", "http://gw/cam3"]);
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--source: an rtsp:// URL is expected"), "{bad:?}");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--source: an rtsp:// URL or `whip` is expected"), "{bad:?}");
     let short =
         cli.run(&["live", "add", "--label", "C3", "--source", "rtsp://gw/cam3", "--grant", "BAC", "--motif", "x"]);
     assert!(String::from_utf8_lossy(&short.stderr).contains("--motif"), "{short:?}");

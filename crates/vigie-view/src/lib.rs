@@ -462,11 +462,16 @@ pub struct LiveItem {
     pub from_me: Option<(f64, String)>,
 }
 
-/// What the player opens: the stream's WebSocket URL with a one-use token.
+/// What the player opens: the stream's WebSocket URL, or its WHEP endpoint where the
+/// webview has WebRTC, with a one-use token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveTicket {
     /// `ws://…/v1/live/{id}/ws?token=…`.
     pub url: String,
+    /// `http://…/v1/live/{id}/whep`, for a webview with WebRTC (the token as Bearer).
+    pub whep: Option<String>,
+    /// The one-use viewing token (in `url` already; WHEP sends it as Bearer).
+    pub token: String,
     /// Why I watch (shown over the picture).
     pub motif: String,
 }

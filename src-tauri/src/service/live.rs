@@ -50,6 +50,11 @@ impl Service {
         }
         let client = guard.as_ref().expect("logged in");
         let ticket = r.map_err(client_err)?;
-        Ok(LiveTicket { url: client.ws_url(&ticket), motif: ticket.motif })
+        Ok(LiveTicket {
+            url: client.ws_url(&ticket),
+            whep: client.whep_url(&ticket),
+            token: ticket.token,
+            motif: ticket.motif,
+        })
     }
 }

@@ -25,6 +25,8 @@ pub fn screenshots() -> PathBuf {
 pub struct Platform {
     pub runtime: tokio::runtime::Runtime,
     pub db: Arc<vigie_server::db::Db>,
+    /// The running platform's state (its relay's viewing tokens, say).
+    pub state: Option<Arc<vigie_server::api::AppState>>,
     config: vigie_server::config::Config,
     addr: std::net::SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -64,7 +66,7 @@ impl Platform {
         vigie_server::registry::import_file(&db, &file, &options, &console).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let mut p = Platform { runtime, db, config, addr, stop: None, task: None };
+        let mut p = Platform { runtime, db, config, addr, state: None, stop: None, task: None };
         p.start();
         p
     }
@@ -77,6 +79,7 @@ impl Platform {
         let listener = self.runtime.block_on(tokio::net::TcpListener::bind(self.addr)).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = vigie_server::api::AppState::new(self.db.clone(), self.config.clone());
+        self.state = Some(state.clone());
         self.task = Some(self.runtime.spawn(vigie_server::serve(listener, state, async {
             let _ = stopped.await;
         })));

@@ -1,13 +1,17 @@
-// The live player: the relay's WebSocket (one fragmented-MP4 fragment per frame, the
-// init segment first) into Media Source Extensions — ManagedMediaSource where it exists
-// (iOS ≥ 17.1, WebKitGTK), MediaSource otherwise. WebKitGTK has no WebRTC, and this
-// measured ~100 ms glass to glass there (../shared/TOOLCHAIN.md).
+// The live player. Where the webview has WebRTC (Android's Chromium WebView, iOS's
+// WKWebView) it asks the relay by WHEP: one RTCPeerConnection, H.264 as the body-cam sent
+// it, the browser's own low-latency playout. Elsewhere (WebKitGTK has no WebRTC) it
+// takes the relay's WebSocket (one fragmented-MP4 fragment per frame, the init segment
+// first) into Media Source Extensions — ManagedMediaSource where it exists (iOS ≥ 17.1,
+// WebKitGTK), MediaSource otherwise; that measured ~100 ms glass to glass there
+// (../shared/TOOLCHAIN.md).
 //
 // It keeps within ~150 ms of the newest frame, says « flux interrompu » after 2 s
 // without a frame, reconnects by itself with backoff (250 ms doubling to 4 s, a new
 // one-use ticket from the shell each time) and rebuilds its MediaSource then (the
-// relay's timestamps restart). Each fragment's `prft` box says when its frame was
-// captured: the player shows that time, in Europe/Paris, over the picture.
+// relay's timestamps restart). Each fragment's `prft` box (WHEP: the frame's
+// abs-capture-time, as the browser reports it) says when its frame was captured: the
+// player shows that time, in Europe/Paris, over the picture.
 //
 // The Rust side (live.rs) starts and stops it and shows its state; tickets come from
 // the shell's `live_ticket` command.
@@ -55,6 +59,8 @@ export function startPlayer(streamId, onState) {
     retryMs: RETRY_FIRST_MS,
     state: "",
     ws: null,
+    pc: null,
+    whepSession: null,
     connectedAt: 0,
     source: null,
     url: null,
@@ -71,6 +77,7 @@ export function startPlayer(streamId, onState) {
       firstShownMs: null, // the first frame on screen
       shownCaptureMs: null,
       mediaErrors: 0,
+      via: null, // "whep" or "websocket"
     },
   };
   player = p;
@@ -95,6 +102,7 @@ export function stopPlayer() {
   clearTimeout(p.retryTimer);
   cancelAnimationFrame(p.frame);
   if (p.ws) p.ws.close();
+  closePeer(p);
   if (p.video) p.video.remove();
   if (p.url) URL.revokeObjectURL(p.url);
 }
@@ -121,6 +129,11 @@ async function connect(p) {
     return;
   }
   if (p.stopped) return;
+  if (window.RTCPeerConnection && ticket.whep) {
+    connectWhep(p, ticket);
+    return;
+  }
+  p.stats.via = "websocket";
   let ws;
   try {
     resetMedia(p);
@@ -144,6 +157,86 @@ async function connect(p) {
   };
 }
 
+// WHEP (non-trickle: the relay is ICE-lite and names its one address in the answer).
+async function connectWhep(p, ticket) {
+  p.stats.via = "whep";
+  closePeer(p);
+  const video = newVideo(p);
+  let pc;
+  try {
+    pc = new RTCPeerConnection();
+    const tr = pc.addTransceiver("video", { direction: "recvonly" });
+    // The relay passes H.264 through: offer nothing else.
+    const caps = RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities("video");
+    if (caps && tr.setCodecPreferences) {
+      const h264 = caps.codecs.filter((c) => /h264|rtx/i.test(c.mimeType));
+      if (h264.length) tr.setCodecPreferences(h264);
+    }
+    // Play as soon as decoded: a live view wants the newest frame, not a smooth one.
+    if ("jitterBufferTarget" in tr.receiver) tr.receiver.jitterBufferTarget = 0;
+    else tr.receiver.playoutDelayHint = 0;
+    pc.ontrack = (e) => {
+      if (p.pc !== pc) return;
+      video.srcObject = e.streams[0] || new MediaStream([e.track]);
+      video.play().catch(() => {});
+    };
+    pc.onconnectionstatechange = () => {
+      if (p.pc !== pc || p.stopped) return;
+      if (["failed", "closed", "disconnected"].includes(pc.connectionState)) redo(p);
+    };
+    p.pc = pc;
+    p.connectedAt = performance.now();
+    await pc.setLocalDescription(await pc.createOffer());
+    const r = await fetch(ticket.whep, {
+      method: "POST",
+      headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${ticket.token}` },
+      body: pc.localDescription.sdp,
+    });
+    if (p.pc !== pc || p.stopped) return;
+    if (r.status === 403) {
+      const e = await r.json().catch(() => ({}));
+      closePeer(p);
+      setState(p, "ended", e.message || "");
+      return;
+    }
+    if (r.status !== 201) throw new Error(`WHEP ${r.status}: ${await r.text()}`);
+    p.whepSession = new URL(r.headers.get("Location"), ticket.whep).href;
+    await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+  } catch (e) {
+    if (p.pc !== pc || p.stopped) return;
+    console.warn("live: WHEP", e);
+    redo(p);
+    return;
+  }
+  // Each frame presented: the link is alive, and its capture time is what is shown.
+  const onFrame = (_now, meta) => {
+    if (p.video !== video || p.stopped) return;
+    p.lastFrameAt = performance.now();
+    p.retryMs = RETRY_FIRST_MS;
+    p.stats.frames += 1;
+    if (p.stats.firstFrameMs === null) p.stats.firstFrameMs = performance.now() - p.stats.startedAt;
+    if (p.stats.firstShownMs === null) p.stats.firstShownMs = p.stats.firstFrameMs;
+    // captureTime is on the page's clock (performance.now()); without it, the arrival.
+    const at = meta && (meta.captureTime || meta.receiveTime);
+    if (at) p.whepCaptureMs = Math.round(performance.timeOrigin + at);
+    video.requestVideoFrameCallback(onFrame);
+  };
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(onFrame);
+  else video.addEventListener("timeupdate", () => onFrame(0, null));
+}
+
+function closePeer(p) {
+  if (p.pc) {
+    p.pc.close();
+    p.pc = null;
+  }
+  if (p.whepSession) {
+    // Tell the relay at once rather than let ICE time out (best effort).
+    fetch(p.whepSession, { method: "DELETE" }).catch(() => {});
+    p.whepSession = null;
+  }
+}
+
 function retry(p) {
   p.stats.reconnects += 1;
   if (p.state !== "interrupted") setState(p, "reconnecting");
@@ -152,10 +245,11 @@ function retry(p) {
   p.retryTimer = setTimeout(() => connect(p), wait);
 }
 
-// A new video and MediaSource for each connection: after a restart the relay's times
-// start again.
-function resetMedia(p) {
+// A new <video> for each connection (WebKit's media pipeline does not take a second
+// MediaSource reliably).
+function newVideo(p) {
   if (p.url) URL.revokeObjectURL(p.url);
+  p.url = null;
   if (p.video) p.video.remove();
   const video = document.createElement("video");
   video.id = "live-video";
@@ -164,6 +258,14 @@ function resetMedia(p) {
   video.playsInline = true;
   p.screen.prepend(video);
   p.video = video;
+  Object.assign(p, { whepCaptureMs: null, stamps: [] });
+  return video;
+}
+
+// A new video and MediaSource for each connection: after a restart the relay's times
+// start again.
+function resetMedia(p) {
+  const video = newVideo(p);
   const Source = window.ManagedMediaSource || window.MediaSource;
   const source = new Source();
   Object.assign(p, { source, sb: null, init: null, queue: [], stamps: [], open: false });
@@ -255,12 +357,17 @@ function trim(p, keepS) {
   }
 }
 
-// Drops the socket and starts again (with a new ticket, video and MediaSource).
+// Drops the socket or the peer connection and starts again (with a new ticket and video).
 function redo(p) {
-  if (!p.ws) return;
-  const ws = p.ws;
-  p.ws = null;
-  ws.close();
+  if (p.ws) {
+    const ws = p.ws;
+    p.ws = null;
+    ws.close();
+  } else if (p.pc) {
+    closePeer(p);
+  } else {
+    return;
+  }
   retry(p);
 }
 
@@ -270,20 +377,21 @@ function watchdog(p) {
   const quiet = now - p.lastFrameAt;
   // A socket still open that carries nothing (a half-dead link, or a first frame that
   // never comes) is dropped and redone.
-  if (p.ws && now - Math.max(p.lastFrameAt, p.connectedAt) > DEAD_SOCKET_MS) redo(p);
+  if ((p.ws || p.pc) && now - Math.max(p.lastFrameAt, p.connectedAt) > DEAD_SOCKET_MS) redo(p);
+  const playing = p.pc ? p.video && p.video.srcObject : p.video && p.video.buffered.length;
   if (p.lastFrameAt && quiet > STALL_MS) {
     setState(p, "interrupted");
-  } else if (p.lastFrameAt && quiet < STALL_MS && p.video && p.video.buffered.length) {
+  } else if (p.lastFrameAt && quiet < STALL_MS && playing) {
     setState(p, "live");
   }
-  keepLive(p);
+  if (!p.pc) keepLive(p);
 }
 
 // The capture time of the frame on screen, over the picture.
 function showTime(p) {
   if (!p.video) return;
   const t = p.video.currentTime;
-  let shown = null;
+  let shown = p.pc ? p.whepCaptureMs : null;
   for (let i = p.stamps.length - 1; i >= 0; i--) {
     if (p.stamps[i].decodeS <= t + 0.001) {
       shown = p.stamps[i].captureMs;

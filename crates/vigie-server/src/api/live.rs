@@ -1,13 +1,14 @@
 //! Live body-cam streams over HTTP: the operator's control (register a source, grant or
 //! withdraw a unit with a motif, end the relay), viewing tokens, the viewers' WebSocket
-//! (fragmented MP4, one binary message per fragment, the init segment first), and the
-//! gateway's position reports. Every view is audited when it starts and when it ends.
+//! (fragmented MP4, one binary message per fragment, the init segment first) and WHEP
+//! (WebRTC), the body-cam's WHIP publication and its gateway's position reports. Every
+//! view is audited when it starts and when it ends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,8 +21,10 @@ use vigie_core::LatLon;
 use super::{blocking, random_bytes, require, ApiError, ApiJson, ApiQuery, AppState};
 use crate::audit::Actor;
 use crate::db::LiveStreamRecord;
-use crate::live::{RelayStatus, TokenHolder};
+use crate::live::{RelayStatus, RtcSession, SourceState, TokenHolder};
 use crate::model::{Principal, Role};
+use crate::rtc::{self, Side};
+use tokio_util::sync::CancellationToken;
 
 /// WebSocket close codes the player tells apart (4000–4999 are the application's).
 pub mod close {
@@ -173,8 +176,8 @@ pub async fn end(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /v1/live/{id}/token`: a short-lived token that opens this stream's WebSocket
-/// once, for a caller who may view it. A refusal is audited.
+/// `POST /v1/live/{id}/token`: a short-lived token that opens this stream's WebSocket or
+/// WHEP session once, for a caller who may view it. A refusal is audited.
 pub async fn token(
     p: Principal,
     State(st): State<Arc<AppState>>,
@@ -196,15 +199,15 @@ pub async fn token(
         }
     };
     let now = Utc::now();
-    let secret = hex(&random_bytes::<32>()?);
     let token = ViewingToken::new(&id, &p.rio, &p.unit, &motif, now);
     let expires_at = token.expires_at;
-    st.live.keep_token(Sha256::digest(secret.as_bytes()).into(), TokenHolder { token, role: p.role }, now);
+    let secret = st.live.issue_token(token, p.role, now).map_err(ApiError::Internal)?;
     Ok(Json(serde_json::json!({
         "token": secret,
         "expires_at": expires_at,
         "motif": motif,
         "ws": format!("/v1/live/{id}/ws?token={secret}"),
+        "whep": format!("/v1/live/{id}/whep"),
     })))
 }
 
@@ -221,7 +224,16 @@ pub async fn ws(
     ApiQuery(q): ApiQuery<WsQuery>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let secret = q.token.ok_or_else(|| {
+    let holder = take_viewing_token(&st, &id, q.token).await?;
+    let upgrade = upgrade.map_err(|e| ApiError::BadRequest(format!("a WebSocket upgrade is expected: {e}")))?;
+    let relay = st.live.relay(&id).ok_or_else(|| ApiError::NotFound(format!("live stream {id} is not relayed")))?;
+    Ok(upgrade.on_upgrade(move |socket| watch(st, relay, holder, socket)).into_response())
+}
+
+/// Takes the one-use viewing token `secret` for stream `id`: its holder, if the token is
+/// valid for this stream and its holder may still view it.
+async fn take_viewing_token(st: &AppState, id: &str, secret: Option<String>) -> Result<TokenHolder, ApiError> {
+    let secret = secret.ok_or_else(|| {
         ApiError::Unauthenticated(format!("a viewing token is required: ?token= from POST /v1/live/{id}/token"))
     })?;
     let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
@@ -229,19 +241,30 @@ pub async fn ws(
         .live
         .take_token(&hash)
         .ok_or_else(|| ApiError::Unauthenticated("unknown or already used viewing token".into()))?;
-    holder.token.check(&id, Utc::now()).map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
+    holder.token.check(id, Utc::now()).map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
     // The grant may have been withdrawn since the token was issued.
-    still_allowed(&st, &id, &holder).await.map_err(ApiError::Forbidden)?;
-    let upgrade = upgrade.map_err(|e| ApiError::BadRequest(format!("a WebSocket upgrade is expected: {e}")))?;
-    let relay = st.live.relay(&id).ok_or_else(|| ApiError::NotFound(format!("live stream {id} is not relayed")))?;
-    Ok(upgrade.on_upgrade(move |socket| watch(st, relay, holder, socket)).into_response())
+    still_allowed(st, id, &holder).await.map_err(ApiError::Forbidden)?;
+    Ok(holder)
 }
 
 /// How long a send may wait for a viewer's socket before the viewer is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One viewer: audited join, the init segment, fragments as they come, audited leave.
+/// One WebSocket viewer: the init segment, fragments as they come, audited.
 async fn watch(st: Arc<AppState>, relay: Arc<crate::live::Relay>, holder: TokenHolder, mut socket: WebSocket) {
+    let socket = &mut socket;
+    audited_view(&st, &relay, &holder, "websocket", |viewer| serve_viewer(&st, &relay, &holder, viewer, socket)).await;
+}
+
+/// A view, audited when it starts and when it ends (who, stream, from–to, motif, frames
+/// sent and dropped, why it ended); `run` serves viewer id it is given until it ends.
+async fn audited_view<F: std::future::Future<Output = (u64, String)>>(
+    st: &AppState,
+    relay: &crate::live::Relay,
+    holder: &TokenHolder,
+    via: &str,
+    run: impl FnOnce(vigie_relay::ViewerId) -> F,
+) {
     let t = &holder.token;
     let actor = Actor { name: t.rio.clone(), role: Some(holder.role.as_str().into()), unit: Some(t.unit.clone()) };
     let from = Utc::now();
@@ -254,16 +277,15 @@ async fn watch(st: Arc<AppState>, relay: Arc<crate::live::Relay>, holder: TokenH
             }
         }
     };
-    audit("live.join", serde_json::json!({ "stream": relay.id, "from": from })).await;
+    audit("live.join", serde_json::json!({ "stream": relay.id, "from": from, "via": via })).await;
     let viewer = st.live.next_viewer();
-    let (sent, why) = serve_viewer(&st, &relay, &holder, viewer, &mut socket).await;
+    let (sent, why) = run(viewer).await;
     let dropped = relay.leave(viewer);
     let to = Utc::now();
-    audit(
-        "live.leave",
-        serde_json::json!({ "stream": relay.id, "from": from, "to": to, "frames": sent, "dropped": dropped, "why": why }),
-    )
-    .await;
+    let detail = serde_json::json!({
+        "stream": relay.id, "from": from, "to": to, "via": via, "frames": sent, "dropped": dropped, "why": why,
+    });
+    audit("live.leave", detail).await;
 }
 
 /// Sends until the viewer leaves, loses its right, or the relay ends: the fragments sent
@@ -351,14 +373,7 @@ pub async fn position(
     headers: HeaderMap,
     ApiJson(req): ApiJson<PositionReport>,
 ) -> Result<StatusCode, ApiError> {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::Unauthenticated("the stream's publisher key is required: Authorization: Bearer <key>".into())
-        })?;
-    let hash: [u8; 32] = Sha256::digest(key.trim().as_bytes()).into();
+    let hash = publisher_key(&headers)?;
     let p = LatLon::new(req.lat, req.lon).map_err(|e| ApiError::BadRequest(format!("lat/lon: {e}")))?;
     let now = Utc::now();
     let at = req.at.unwrap_or(now);
@@ -366,15 +381,223 @@ pub async fn position(
         return Err(ApiError::BadRequest("at: in the future".into()));
     }
     blocking(move || {
-        match st.db.live_stream_of_publisher(&hash)? {
-            Some(owner) if owner == id => {}
-            Some(_) => return Err(ApiError::Forbidden("this publisher key is for another stream".into())),
-            None => return Err(ApiError::Unauthenticated("unknown publisher key".into())),
-        }
+        check_publisher(&st, &id, &hash)?;
         Ok(st.db.live_position(&id, p, at)?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The hash of the publisher key in `Authorization: Bearer`.
+fn publisher_key(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
+    let key = bearer(headers).ok_or_else(|| {
+        ApiError::Unauthenticated("the stream's publisher key is required: Authorization: Bearer <key>".into())
+    })?;
+    Ok(Sha256::digest(key.trim().as_bytes()).into())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer "))
+}
+
+/// Whether the key with this hash publishes stream `id` (blocking: the database).
+fn check_publisher(st: &AppState, id: &str, hash: &[u8; 32]) -> Result<(), ApiError> {
+    match st.db.live_stream_of_publisher(hash)? {
+        Some(owner) if owner == id => Ok(()),
+        Some(_) => Err(ApiError::Forbidden("this publisher key is for another stream".into())),
+        None => Err(ApiError::Unauthenticated("unknown publisher key".into())),
+    }
+}
+
+/// CORS for the WHEP routes: any origin may post an offer and read the answer's
+/// `Location` (the credential is the viewing token, not a cookie).
+pub fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::POST, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::LOCATION])
+}
+
+/// The SDP offer of a WHIP or WHEP request, or why it is not one.
+fn sdp_offer(headers: &HeaderMap, body: &str) -> Result<(), ApiError> {
+    let ty = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if !ty.trim().starts_with("application/sdp") {
+        return Err(ApiError::BadRequest(format!("Content-Type: application/sdp is expected, not {ty:?}")));
+    }
+    if body.trim().is_empty() {
+        return Err(ApiError::BadRequest("the body must be an SDP offer".into()));
+    }
+    Ok(())
+}
+
+/// 201 with the session's address and the SDP answer.
+fn created(location: String, answer: String) -> Response {
+    (StatusCode::CREATED, [(header::LOCATION, location), (header::CONTENT_TYPE, "application/sdp".into())], answer)
+        .into_response()
+}
+
+/// `POST /v1/live/{id}/whep`: a WHEP viewer (where the webview has `RTCPeerConnection`):
+/// its SDP offer in, the answer out, 201 with the session's address to `DELETE`. The
+/// credential is a one-use viewing token, as for the WebSocket (`Authorization: Bearer`
+/// or `?token=`). Audited like every view; closed when the grant is withdrawn or the
+/// relay ends.
+pub async fn whep(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ConnectInfo(addrs): ConnectInfo<super::Addrs>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<WsQuery>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let secret = bearer(&headers).map(str::to_string).or(q.token);
+    let holder = take_viewing_token(&st, &id, secret).await?;
+    sdp_offer(&headers, &body)?;
+    let relay = st.live.relay(&id).ok_or_else(|| ApiError::NotFound(format!("live stream {id} is not relayed")))?;
+    let (answer, peer) = rtc::answer(&body, addrs.local.ip(), Side::Viewer).await.map_err(ApiError::BadRequest)?;
+    let session = hex(&random_bytes::<16>()?);
+    let stop = CancellationToken::new();
+    st.live.add_session(&session, RtcSession { stream: id.clone(), publisher: false, stop: stop.clone() });
+    let location = format!("/v1/live/{id}/whep/{session}");
+    tokio::spawn(async move {
+        let (stc, r, h) = (&*st, &*relay, &holder);
+        let run = move |viewer| guarded(stc, r, h, stop, move |stop| peer.run_viewer(r, viewer, stop));
+        audited_view(stc, r, h, "whep", run).await;
+        st.live.forget_session(&session);
+    });
+    Ok(created(location, answer))
+}
+
+/// Runs a WebRTC view until it ends by itself, its session is deleted, its holder may no
+/// longer view, or the relay ends or stops: what `run` sent, and why it ended.
+async fn guarded<F: std::future::Future<Output = (u64, String)>>(
+    st: &AppState,
+    relay: &crate::live::Relay,
+    holder: &TokenHolder,
+    stop: CancellationToken,
+    run: impl FnOnce(CancellationToken) -> F,
+) -> (u64, String) {
+    let mut policy = relay.policy();
+    let (ended, stopping) = (relay.ended().clone(), relay.stopping().clone());
+    let guard = async {
+        loop {
+            tokio::select! {
+                _ = policy.changed() => if let Err(refusal) = still_allowed(st, &relay.id, holder).await { return refusal },
+                () = ended.cancelled() => return "relais terminé".to_string(),
+                () = stopping.cancelled() => return "relais redémarré".to_string(),
+            }
+        }
+    };
+    let run = run(stop.clone());
+    tokio::pin!(run);
+    tokio::select! {
+        out = &mut run => out,
+        why = guard => {
+            stop.cancel();
+            (run.await.0, why)
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct SessionPath {
+    id: String,
+    session: String,
+}
+
+/// `DELETE /v1/live/{id}/whep/{session}`: the viewer leaves.
+pub async fn whep_delete(State(st): State<Arc<AppState>>, Path(p): Path<SessionPath>) -> Result<StatusCode, ApiError> {
+    if st.live.end_session(&p.id, &p.session, false) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such WHEP session".into()))
+    }
+}
+
+/// `POST /v1/live/{id}/whip`: the body-cam publishes by WHIP (a stream registered with
+/// source `whip`), with its publisher key: its SDP offer in, the answer out, 201 with the
+/// session's address. A new publication replaces the previous one (the body-cam came
+/// back on another network). Audited when it starts and ends.
+pub async fn whip(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ConnectInfo(addrs): ConnectInfo<super::Addrs>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, ApiError> {
+    let hash = publisher_key(&headers)?;
+    let stream = blocking({
+        let (st, id) = (st.clone(), id.clone());
+        move || {
+            check_publisher(&st, &id, &hash)?;
+            Ok(st.db.live_stream(&id)?)
+        }
+    })
+    .await?;
+    if stream.ended_at.is_some() {
+        return Err(ApiError::Conflict(format!("live stream {id} was ended by the operator")));
+    }
+    if stream.source != crate::live::WHIP_SOURCE {
+        return Err(ApiError::Conflict(format!("live stream {id} is pulled from {}, not published", stream.source)));
+    }
+    sdp_offer(&headers, &body)?;
+    let relay = st.live.start(&id, &stream.source);
+    let (answer, peer) = rtc::answer(&body, addrs.local.ip(), Side::Publisher).await.map_err(ApiError::BadRequest)?;
+    let session = hex(&random_bytes::<16>()?);
+    let stop = CancellationToken::new();
+    st.live.add_session(&session, RtcSession { stream: id.clone(), publisher: true, stop: stop.clone() });
+    let location = format!("/v1/live/{id}/whip/{session}");
+    let actor = Actor { name: format!("publisher of {id}"), role: None, unit: None };
+    let audit = |action: &str, detail: serde_json::Value| {
+        let (db, entry) = (st.db.clone(), actor.entry(action, detail));
+        async move {
+            if let Err(e) = blocking(move || Ok(db.audit(entry)?)).await {
+                tracing::error!("live audit: {e}");
+            }
+        }
+    };
+    let from = Utc::now();
+    audit("live.publish", serde_json::json!({ "stream": id, "from": from, "peer": addrs.remote.to_string() })).await;
+    tokio::spawn({
+        let st = st.clone();
+        async move {
+            relay.set_source(SourceState::Connecting);
+            let (frames, why) = peer.run_publisher(&relay, stop.clone()).await;
+            if !stop.is_cancelled() || relay.status().source != SourceState::Ended {
+                relay.set_source(SourceState::Lost(format!("WHIP: {why}")));
+            }
+            st.live.forget_session(&session);
+            let detail =
+                serde_json::json!({ "stream": relay.id, "from": from, "to": Utc::now(), "frames": frames, "why": why });
+            let entry = Actor { name: format!("publisher of {}", relay.id), role: None, unit: None }
+                .entry("live.unpublish", detail);
+            let db = st.db.clone();
+            if let Err(e) = blocking(move || Ok(db.audit(entry)?)).await {
+                tracing::error!("live audit: {e}");
+            }
+        }
+    });
+    Ok(created(location, answer))
+}
+
+/// `DELETE /v1/live/{id}/whip/{session}`: the body-cam stops publishing.
+pub async fn whip_delete(
+    State(st): State<Arc<AppState>>,
+    Path(p): Path<SessionPath>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let hash = publisher_key(&headers)?;
+    blocking({
+        let (st, id) = (st.clone(), p.id.clone());
+        move || check_publisher(&st, &id, &hash)
+    })
+    .await?;
+    if st.live.end_session(&p.id, &p.session, true) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("no such WHIP session".into()))
+    }
 }
 
 /// Sends one binary message; false if the viewer is gone or stuck for [`SEND_TIMEOUT`].

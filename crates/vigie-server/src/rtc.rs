@@ -1,0 +1,286 @@
+//! The live relay's WebRTC peers: WHEP viewers (the stream's frames out as RTP, where the
+//! webview has `RTCPeerConnection`) and WHIP publishers (a body-cam's frames in). str0m
+//! does WebRTC sans-IO; this module is its socket and timer loop, and the glue to the
+//! relay's [`Stream`](vigie_relay::stream::Stream): H.264 as it came, never transcoded.
+//!
+//! One UDP socket per peer, bound on the address the peer reached the platform's HTTP on
+//! (so the answer's single host candidate is one the peer can reach). The platform is
+//! ICE-lite: the peer's own candidates are not needed (browsers hide theirs behind mDNS
+//! names anyway), it finds us.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use str0m::change::SdpOffer;
+use str0m::format::Codec;
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::rtp::{AbsCaptureTime, Extension};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
+use tokio::net::UdpSocket;
+use tokio_util::sync::CancellationToken;
+use vigie_relay::clock::{self, SenderClock};
+use vigie_relay::ViewerId;
+
+use crate::live::{unix_ms, Relay};
+
+/// A peer that has not connected (ICE and DTLS) by then is dropped.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The RTP header extension id the platform offers for the capture time.
+const ABS_CAPTURE_TIME_ID: u8 = 7;
+
+/// Which way the video goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// WHEP: the peer receives.
+    Viewer,
+    /// WHIP: the peer sends.
+    Publisher,
+}
+
+/// A peer whose offer was answered, not yet connected.
+pub struct Peer {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+}
+
+/// Answers the peer's SDP `offer`, listening on `ip`: the SDP answer and the peer to run.
+/// Errors (for the HTTP answer, 400) say what the offer lacks.
+pub async fn answer(offer: &str, ip: IpAddr, side: Side) -> Result<(String, Peer), String> {
+    let parsed = SdpOffer::from_sdp_string(offer).map_err(|e| format!("the body is not an SDP offer: {e}"))?;
+    if !offer.lines().any(|l| l.starts_with("m=video")) {
+        return Err("the offer has no video".into());
+    }
+    if !offer.to_ascii_uppercase().contains("H264/90000") {
+        return Err("the offer has no H.264: the relay passes the body-cam's H.264 through, untranscoded".into());
+    }
+    let mut rtc = RtcConfig::new()
+        .set_ice_lite(true)
+        .clear_codecs()
+        .enable_h264(true)
+        .set_extension(ABS_CAPTURE_TIME_ID, Extension::AbsoluteCaptureTime)
+        .build(Instant::now());
+    let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await.map_err(|e| format!("no UDP port on {ip}: {e}"))?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
+    let candidate = Candidate::host(local, "udp").map_err(|e| e.to_string())?;
+    rtc.add_local_candidate(candidate);
+    let answer = rtc.sdp_api().accept_offer(parsed).map_err(|e| format!("the offer cannot be answered: {e}"))?;
+    let sdp = answer.to_sdp_string();
+    // What the peer wants must be what this side does.
+    let wanted = match side {
+        Side::Viewer => "a=sendonly",
+        Side::Publisher => "a=recvonly",
+    };
+    if !sdp.lines().any(|l| l == wanted) {
+        let what = match side {
+            Side::Viewer => "a viewer's offer must receive video (recvonly)",
+            Side::Publisher => "a publisher's offer must send video (sendonly)",
+        };
+        return Err(what.into());
+    }
+    Ok((sdp, Peer { rtc, socket, local }))
+}
+
+/// What a peer's loop is told to do next.
+enum Step {
+    Continue,
+    Stop(String),
+}
+
+impl Peer {
+    /// Drains str0m's output: sends what it transmits, hands events to `on_event`; returns
+    /// when str0m next wants the time.
+    async fn drain(&mut self, mut on_event: impl FnMut(&mut Rtc, Event) -> Step) -> Result<Instant, String> {
+        loop {
+            match self.rtc.poll_output().map_err(|e| format!("webrtc: {e}"))? {
+                Output::Timeout(t) => return Ok(t),
+                Output::Transmit(t) => {
+                    // A lost datagram is WebRTC's business (NACK, PLI), not an error here.
+                    let _ = self.socket.send_to(&t.contents, t.destination).await;
+                }
+                Output::Event(e) => {
+                    if let Step::Stop(why) = on_event(&mut self.rtc, e) {
+                        return Err(why);
+                    }
+                }
+            }
+        }
+    }
+
+    fn receive(&mut self, buf: &[u8], source: SocketAddr) -> Result<(), String> {
+        let Ok(contents) = buf.try_into() else { return Ok(()) };
+        let input =
+            Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination: self.local, contents });
+        self.rtc.handle_input(input).map_err(|e| format!("webrtc: {e}"))
+    }
+
+    fn tick(&mut self) -> Result<(), String> {
+        self.rtc.handle_input(Input::Timeout(Instant::now())).map_err(|e| format!("webrtc: {e}"))
+    }
+
+    /// Sends the relay's frames to a WHEP viewer until it leaves or `stop` is cancelled:
+    /// the frames sent and why it stopped. The viewer joins the fan-out once connected,
+    /// so its first frame is a keyframe; the frames since that keyframe go out at once,
+    /// stamped a tick apart, so its jitter buffer plays the newest at once rather than
+    /// staying a group of pictures behind.
+    pub async fn run_viewer(mut self, relay: &Relay, viewer: ViewerId, stop: CancellationToken) -> (u64, String) {
+        let started = Instant::now();
+        let mut frames = relay.frames();
+        let mut buf = vec![0u8; 2000];
+        let (mut mid, mut pt): (Option<Mid>, Option<Pt>) = (None, None);
+        let (mut connected, mut joined, mut sent) = (false, false, 0u64);
+        let why = loop {
+            if connected && !joined && relay.join(viewer).is_some() {
+                joined = true;
+            }
+            if let (true, Some(mid)) = (joined, mid) {
+                let batch: Vec<_> = std::iter::from_fn(|| relay.poll(viewer)).collect();
+                let newest = batch.last().map_or(0, |f| f.pts_ms * 90);
+                let first = sent == 0;
+                let mut failed = None;
+                for (k, f) in batch.iter().enumerate() {
+                    let rtp = if first { newest.saturating_sub((batch.len() - 1 - k) as u64) } else { f.pts_ms * 90 };
+                    if let Err(e) = write(&mut self.rtc, mid, &mut pt, f, rtp) {
+                        failed = Some(e);
+                        break;
+                    }
+                    sent += 1;
+                }
+                if let Some(e) = failed {
+                    break e;
+                }
+            }
+            let timeout = match self
+                .drain(|_, e| match e {
+                    Event::MediaAdded(m) if m.kind == MediaKind::Video => {
+                        mid = Some(m.mid);
+                        Step::Continue
+                    }
+                    Event::Connected => {
+                        connected = true;
+                        Step::Continue
+                    }
+                    Event::IceConnectionStateChange(IceConnectionState::Disconnected) | Event::Closed => {
+                        Step::Stop("viewer left".into())
+                    }
+                    _ => Step::Continue,
+                })
+                .await
+            {
+                Ok(t) => t,
+                Err(why) => break why,
+            };
+            if !connected && started.elapsed() > CONNECT_TIMEOUT {
+                break format!("did not connect within {CONNECT_TIMEOUT:?}");
+            }
+            tokio::select! {
+                r = self.socket.recv_from(&mut buf) => match r {
+                    Ok((n, source)) => if let Err(e) = self.receive(&buf[..n], source) { break e },
+                    Err(e) => break format!("udp: {e}"),
+                },
+                () = tokio::time::sleep_until(timeout.into()) => if let Err(e) = self.tick() { break e },
+                r = frames.changed(), if joined => if r.is_err() { break "relay stopped".into() },
+                () = stop.cancelled() => break "stopped".into(),
+            }
+        };
+        self.rtc.disconnect();
+        let _ = self.drain(|_, _| Step::Continue).await;
+        (sent, why)
+    }
+
+    /// Feeds a WHIP publisher's frames to `relay` until it leaves or `stop` is cancelled:
+    /// the frames relayed and why it stopped. Frames are stamped from the publisher's
+    /// sender reports (its arrival time until the first); its RTP times become the
+    /// relay's times counted from its first frame, as an RTSP pull does.
+    pub async fn run_publisher(mut self, relay: &Relay, stop: CancellationToken) -> (u64, String) {
+        let started = Instant::now();
+        let mut buf = vec![0u8; 2000];
+        let (mut connected, mut relayed, mut first_rtp) = (false, 0u64, None::<u64>);
+        let why = loop {
+            let timeout = match self
+                .drain(|rtc, e| match e {
+                    Event::Connected => {
+                        connected = true;
+                        Step::Continue
+                    }
+                    Event::MediaData(d) if d.params.spec().codec == Codec::H264 => {
+                        if !d.contiguous && !d.is_keyframe() {
+                            // Packets were lost: ask the body-cam for a keyframe rather than
+                            // relay a picture nobody can decode.
+                            if let Some(mut w) = rtc.writer(d.mid) {
+                                let _ = w.request_keyframe(d.rid, KeyframeRequestKind::Pli);
+                            }
+                            return Step::Continue;
+                        }
+                        let rtp = d.time.numer();
+                        let first = *first_rtp.get_or_insert(rtp);
+                        let sender = d.last_sender_info.and_then(|s| {
+                            let unix_ms = s.ntp_time.duration_since(UNIX_EPOCH).ok()?.as_millis() as u64;
+                            Some(SenderClock { rtp: s.rtp_time.numer() as u32, unix_ms })
+                        });
+                        let arrival = unix_ms().saturating_sub(d.network_time.elapsed().as_millis() as u64);
+                        let captured = clock::captured_ms(sender, rtp as u32, d.time.denom(), arrival);
+                        let pts = rtp.saturating_sub(first) * 90_000 / u64::from(d.time.denom().max(1));
+                        let nals = vigie_relay::h264::split_nals(&d.data);
+                        if matches!(relay.ingest(&nals, pts, captured), vigie_relay::stream::Ingested::Relayed { .. }) {
+                            relayed += 1;
+                        }
+                        Step::Continue
+                    }
+                    Event::MediaAdded(m) if m.direction != Direction::RecvOnly => Step::Continue,
+                    Event::IceConnectionStateChange(IceConnectionState::Disconnected) | Event::Closed => {
+                        Step::Stop("publisher left".into())
+                    }
+                    _ => Step::Continue,
+                })
+                .await
+            {
+                Ok(t) => t,
+                Err(why) => break why,
+            };
+            if !connected && started.elapsed() > CONNECT_TIMEOUT {
+                break format!("did not connect within {CONNECT_TIMEOUT:?}");
+            }
+            tokio::select! {
+                r = self.socket.recv_from(&mut buf) => match r {
+                    Ok((n, source)) => if let Err(e) = self.receive(&buf[..n], source) { break e },
+                    Err(e) => break format!("udp: {e}"),
+                },
+                () = tokio::time::sleep_until(timeout.into()) => if let Err(e) = self.tick() { break e },
+                () = stop.cancelled() => break "stopped".into(),
+            }
+        };
+        self.rtc.disconnect();
+        let _ = self.drain(|_, _| Step::Continue).await;
+        (relayed, why)
+    }
+}
+
+/// Writes one frame to the viewer, on the H.264 payload type it accepted (chosen at the
+/// first frame), stamped with its capture time: in the `abs-capture-time` extension, and
+/// in the sender reports (whose wall clock is the capture's).
+fn write(rtc: &mut Rtc, mid: Mid, pt: &mut Option<Pt>, f: &vigie_relay::Frame, rtp: u64) -> Result<(), String> {
+    let writer = rtc.writer(mid).ok_or("the viewer's video is gone")?;
+    let pt = match pt {
+        Some(pt) => *pt,
+        None => {
+            let chosen = writer
+                .payload_params()
+                .filter(|p| p.spec().codec == Codec::H264 && p.spec().format.packetization_mode == Some(1))
+                .map(|p| p.pt())
+                .next()
+                .ok_or("the viewer accepts no H.264 in packetization mode 1")?;
+            *pt = Some(chosen);
+            chosen
+        }
+    };
+    let captured = UNIX_EPOCH + Duration::from_millis(f.captured_unix_ms);
+    let age = SystemTime::now().duration_since(captured).unwrap_or_default();
+    let wallclock = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+    writer
+        .abs_capture_time(AbsCaptureTime { capture_time: captured, clock_offset: None })
+        .write(pt, wallclock, MediaTime::from_90khz(rtp), Arc::clone(&f.annexb))
+        .map_err(|e| format!("webrtc: {e}"))
+}

@@ -4,6 +4,9 @@
 //! GStreamer's RTSP server → the platform's relay → WHEP (str0m, H.264 untranscoded) →
 //! the page, which reads each shown frame's capture stamp back from its pixels.
 //!
+//! Then the relay restarts (the player resumes by itself) and the operator withdraws the
+//! unit's grant (the view is closed, the player is refused and says so).
+//!
 //! The page is the player alone, served by this test; its one-use viewing tickets are
 //! issued by the platform's relay as `POST /v1/live/{id}/token` issues them (that route's
 //! checks are the server tests').
@@ -261,13 +264,28 @@ fn chromium_plays_the_relayed_body_cam_by_whep() {
         );
         std::fs::write(path, report).unwrap();
     }
+    // The operator withdraws the unit's grant: the view is closed, and the player, asking
+    // again, is refused and says so.
+    let console = Actor::console();
+    platform.db.revoke_live("bc-whep", "DSP-98", console.entry("live.revoke", json!({}))).unwrap();
+    current.lock().unwrap().live.policy_changed("bc-whep");
+    let ended = "return window.vigieLive.stats().state === 'ended' || null";
+    s.wait_script(ended, Duration::from_secs(15)).unwrap_or_else(|e| panic!("{e}: {:?}", stats(&s)));
+
     // The views are audited, as WHEP.
     let (entries, _) = platform.db.audit_log().unwrap();
     let joins =
         entries.iter().filter(|e| e.event.action == "live.join" && e.event.detail.contains(r#""via":"whep""#)).count();
     assert!(joins >= 2, "a WHEP join before and after the restart: {joins}");
-    assert!(entries.iter().any(|e| e.event.action == "live.leave"
-        && e.event.detail.contains(r#""via":"whep""#)
-        && e.event.motif.as_deref() == Some(MOTIF)));
+    let leaves: Vec<_> = entries
+        .iter()
+        .filter(|e| e.event.action == "live.leave" && e.event.detail.contains(r#""via":"whep""#))
+        .collect();
+    assert!(leaves.iter().all(|e| e.event.motif.as_deref() == Some(MOTIF) && e.event.actor == "OFF-1"));
+    assert!(
+        leaves.iter().any(|e| e.event.detail.contains("DSP-98")),
+        "the last view ended on the withdrawn grant: {:?}",
+        leaves.iter().map(|e| &e.event.detail).collect::<Vec<_>>()
+    );
     s.close().unwrap();
 }

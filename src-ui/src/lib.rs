@@ -198,6 +198,7 @@ pub fn App() -> impl IntoView {
         poll_position();
         set_interval(poll_position, std::time::Duration::from_secs(1));
         set_interval(move || ctx.refresh_overview(), std::time::Duration::from_secs(10));
+        set_interval(live::refresh_bodycams, std::time::Duration::from_secs(10));
         tauri::listen("overview-changed", move |_| ctx.refresh_overview());
         screens::watch_device_position(ctx);
         tauri::listen("area-progress", move |payload| {

@@ -1,6 +1,7 @@
 //! « En direct »: the body-cam streams my unit may watch (the supervision centre decides
-//! which), their body-cams on the map, and the player (`live/player.js`: the relay's
-//! WebSocket into Media Source Extensions). Every view is logged by the platform.
+//! which), their body-cams on the map, and the player (`live/player.js`: WHEP where the
+//! webview has WebRTC, the relay's WebSocket into Media Source Extensions elsewhere).
+//! Every view is logged by the platform.
 
 use std::cell::RefCell;
 
@@ -85,6 +86,21 @@ fn state_text(ctx: Ctx, state: &str) -> &'static str {
     }
 }
 
+/// The streams I may watch, their body-cams put on the map.
+async fn fetch_streams() -> Result<Vec<LiveItem>, String> {
+    let v = tauri::call::<Vec<LiveItem>, _>("live_streams", &tauri::NoArgs {}).await.map_err(|e| e.message)?;
+    map::set_bodycams(geojson(&v));
+    Ok(v)
+}
+
+/// Keeps the body-cams on the map while « En direct » is closed (it refreshes them every
+/// 2 s while open); offline or not yet enrolled, the map keeps what it had.
+pub fn refresh_bodycams() {
+    leptos::task::spawn_local(async move {
+        let _ = fetch_streams().await;
+    })
+}
+
 /// The panel: the list, and the player over it while watching.
 #[component]
 pub fn LivePanel() -> impl IntoView {
@@ -95,13 +111,12 @@ pub fn LivePanel() -> impl IntoView {
     let player = RwSignal::new((String::from("connecting"), String::new()));
     let load = move || {
         leptos::task::spawn_local(async move {
-            match tauri::call::<Vec<LiveItem>, _>("live_streams", &tauri::NoArgs {}).await {
+            match fetch_streams().await {
                 Ok(v) => {
-                    map::set_bodycams(geojson(&v));
                     problem.set(None);
                     items.set(v);
                 }
-                Err(e) => problem.set(Some(e.message)),
+                Err(e) => problem.set(Some(e)),
             }
         })
     };

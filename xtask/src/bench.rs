@@ -145,18 +145,41 @@ const LIVE_RUNS: usize = 3;
 /// frame's capture stamp, read back from the video element, against the page's clock;
 /// medians of the runs.
 fn live(bin: &Path) -> anyhow::Result<Vec<(String, f64)>> {
-    // The simulated body-cam the test starts (beside it, in the test profile).
+    // The simulated body-cam the tests start (beside them, in the test profile).
     crate::run_cmd(crate::cargo().args(["build", "-p", "vigie-relay", "--bin", "vigie-bodycam"]))?;
-    let report = crate::target_dir().join("bench/live.tsv");
+    // WebSocket + MSE in the release app's WebKitGTK window.
+    let window = medians_of_runs("live_app", "VIGIE_LIVE_REPORT", Some(bin))?;
+    // WHEP in headless Chromium (the webviews with WebRTC).
+    let whep = medians_of_runs("live_whep", "VIGIE_WHEP_REPORT", None)?;
+    Ok(vec![
+        ("live: capture → shown in the window, p50 (ms)".into(), window("p50_ms")?),
+        ("live: capture → shown in the window, p95 (ms)".into(), window("p95_ms")?),
+        ("live: « Regarder » → first frame shown (ms)".into(), window("first_frame_ms")?),
+        ("live: relay back → picture back (ms)".into(), window("resume_ms")?),
+        ("live WHEP (Chromium): capture → shown, p50 (ms)".into(), whep("p50_ms")?),
+        ("live WHEP (Chromium): capture → shown, p95 (ms)".into(), whep("p95_ms")?),
+        ("live WHEP (Chromium): start → first frame shown (ms)".into(), whep("first_frame_ms")?),
+        ("live WHEP (Chromium): relay back → picture back (ms)".into(), whep("resume_ms")?),
+    ])
+}
+
+/// Runs end-to-end test `test` of the app crate [`LIVE_RUNS`] times, each writing its
+/// figures (`key\tvalue` lines) where `report_var` says: the median of each figure.
+fn medians_of_runs(
+    test: &str,
+    report_var: &str,
+    app: Option<&Path>,
+) -> anyhow::Result<impl Fn(&str) -> anyhow::Result<f64>> {
+    let report = crate::target_dir().join(format!("bench/{test}.tsv"));
     let mut runs: Vec<std::collections::HashMap<String, f64>> = Vec::new();
     for _ in 0..LIVE_RUNS {
         let _ = std::fs::remove_file(&report);
-        crate::run_cmd(
-            crate::cargo()
-                .args(["test", "-p", "vigie-app", "--test", "live_app", "--", "--nocapture"])
-                .env("VIGIE_E2E_APP", bin)
-                .env("VIGIE_LIVE_REPORT", &report),
-        )?;
+        let mut cmd = crate::cargo();
+        cmd.args(["test", "-p", "vigie-app", "--test", test, "--", "--nocapture"]).env(report_var, &report);
+        if let Some(app) = app {
+            cmd.env("VIGIE_E2E_APP", app);
+        }
+        crate::run_cmd(&mut cmd)?;
         let text = std::fs::read_to_string(&report).with_context(|| report.display().to_string())?;
         runs.push(
             text.lines()
@@ -164,18 +187,12 @@ fn live(bin: &Path) -> anyhow::Result<Vec<(String, f64)>> {
                 .collect(),
         );
     }
-    let median = |key: &str| -> anyhow::Result<f64> {
+    Ok(move |key: &str| -> anyhow::Result<f64> {
         let mut v: Vec<f64> =
             runs.iter().map(|r| r.get(key).copied().context(key.to_string())).collect::<Result<_, _>>()?;
         v.sort_by(f64::total_cmp);
         Ok(v[v.len() / 2])
-    };
-    Ok(vec![
-        ("live: capture → shown in the window, p50 (ms)".into(), median("p50_ms")?),
-        ("live: capture → shown in the window, p95 (ms)".into(), median("p95_ms")?),
-        ("live: « Regarder » → first frame shown (ms)".into(), median("first_frame_ms")?),
-        ("live: relay back → picture back (ms)".into(), median("resume_ms")?),
-    ])
+    })
 }
 
 /// Starts the app under Xvfb in smoke mode and returns the milliseconds from its exec to

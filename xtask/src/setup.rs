@@ -40,6 +40,14 @@ pub const APT_PACKAGES: &[&str] = &[
     "gstreamer1.0-plugins-base",
     "gstreamer1.0-plugins-good",
     "gstreamer1.0-plugins-ugly",
+    // The WHIP body-cam: GStreamer's webrtcbin (plugins-bad) and its ICE (libnice).
+    "gstreamer1.0-plugins-bad",
+    "gstreamer1.0-nice",
+    "gir1.2-gst-plugins-bad-1.0",
+    // A webview with WebRTC, for the player's WHEP path: headless Chromium (Android's
+    // WebView is Chromium) driven by chromedriver.
+    "chromium",
+    "chromium-driver",
 ];
 
 /// Installs the missing Debian packages among `pkgs`.

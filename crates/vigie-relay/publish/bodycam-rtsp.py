@@ -18,13 +18,11 @@ Uses Debian's Python (/usr/bin/python3) for its GObject bindings.
 """
 
 import argparse
-import json
+import os
 import signal
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 
 import gi
 
@@ -32,36 +30,8 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
-
-def parse_route(text):
-    points = []
-    for i, pair in enumerate(text.split(";")):
-        try:
-            lat, lon = (float(v) for v in pair.split(","))
-        except ValueError:
-            sys.exit(f"bodycam-rtsp: --route point {i + 1} `{pair}`: expected lat,lon")
-        if lat == 0 and lon == 0:
-            sys.exit(f"bodycam-rtsp: --route point {i + 1}: (0,0) is not a position")
-        points.append((lat, lon))
-    return points
-
-
-def report_positions(url, key, route, stop):
-    """Walks the route back and forth, one step a second, posting each position."""
-    step = 0
-    cycle = route + route[-2:0:-1] if len(route) > 1 else route
-    while not stop.is_set():
-        lat, lon = cycle[step % len(cycle)]
-        body = json.dumps({"lat": lat, "lon": lon, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        req = urllib.request.Request(url, data=body.encode(), method="POST")
-        req.add_header("Content-Type", "application/json")
-        req.add_header("Authorization", f"Bearer {key}")
-        try:
-            urllib.request.urlopen(req, timeout=2).read()
-        except Exception as e:  # the platform may be down: the gateway keeps trying
-            print(f"bodycam-rtsp: position not delivered: {e}", file=sys.stderr, flush=True)
-        step += 1
-        stop.wait(1.0)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gateway import parse_route, report_positions  # noqa: E402
 
 
 class Factory(GstRtspServer.RTSPMediaFactory):
@@ -110,7 +80,7 @@ def main():
     args = p.parse_args()
     if args.report and not args.key:
         sys.exit("bodycam-rtsp: --report needs --key")
-    route = parse_route(args.route)
+    route = parse_route(args.route, "bodycam-rtsp")
 
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -123,7 +93,7 @@ def main():
 
     stop = threading.Event()
     if args.report:
-        threading.Thread(target=report_positions, args=(args.report, args.key, route, stop), daemon=True).start()
+        threading.Thread(target=report_positions, args=(args.report, args.key, route, stop, "bodycam-rtsp"), daemon=True).start()
     loop = GLib.MainLoop()
     for s in (signal.SIGINT, signal.SIGTERM):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, s, loop.quit)

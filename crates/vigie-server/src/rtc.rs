@@ -3,10 +3,11 @@
 //! does WebRTC sans-IO; this module is its socket and timer loop, and the glue to the
 //! relay's [`Stream`](vigie_relay::stream::Stream): H.264 as it came, never transcoded.
 //!
-//! One UDP socket per peer, bound on the address the peer reached the platform's HTTP on
-//! (so the answer's single host candidate is one the peer can reach). The platform is
-//! ICE-lite: the peer's own candidates are not needed (browsers hide theirs behind mDNS
-//! names anyway), it finds us.
+//! Each peer gets UDP sockets of its own, one per host candidate: the address it reached
+//! the platform's HTTP on, first, and the host's other IPv4 addresses (a peer on this
+//! very host may not use loopback: libnice never does). The platform is ICE-lite: the
+//! peer's own candidates are not needed (browsers hide theirs behind mDNS names anyway),
+//! it finds us.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::{AbsCaptureTime, Extension};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vigie_relay::clock::{self, SenderClock};
 use vigie_relay::ViewerId;
@@ -42,8 +44,34 @@ pub enum Side {
 /// A peer whose offer was answered, not yet connected.
 pub struct Peer {
     rtc: Rtc,
-    socket: UdpSocket,
-    local: SocketAddr,
+    sockets: Vec<Arc<UdpSocket>>,
+    /// Datagrams from every socket: (bytes, from, to).
+    incoming: mpsc::Receiver<(Vec<u8>, SocketAddr, SocketAddr)>,
+    readers: Vec<tokio::task::AbortHandle>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        for r in &self.readers {
+            r.abort();
+        }
+    }
+}
+
+/// Where the platform offers to be reached: `first` (the address the peer reached the
+/// HTTP API on), then the host's other IPv4 addresses that are up (loopback only if
+/// `first` is).
+fn host_addresses(first: IpAddr) -> Vec<IpAddr> {
+    let mut out = vec![first];
+    let others = if_addrs::get_if_addrs().unwrap_or_default().into_iter().filter(|i| {
+        i.is_oper_up() && !i.is_link_local() && i.ip().is_ipv4() && (first.is_loopback() || !i.is_loopback())
+    });
+    for i in others {
+        if !out.contains(&i.ip()) {
+            out.push(i.ip());
+        }
+    }
+    out
 }
 
 /// Answers the peer's SDP `offer`, listening on `ip`: the SDP answer and the peer to run.
@@ -62,10 +90,20 @@ pub async fn answer(offer: &str, ip: IpAddr, side: Side) -> Result<(String, Peer
         .enable_h264(true)
         .set_extension(ABS_CAPTURE_TIME_ID, Extension::AbsoluteCaptureTime)
         .build(Instant::now());
-    let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await.map_err(|e| format!("no UDP port on {ip}: {e}"))?;
-    let local = socket.local_addr().map_err(|e| e.to_string())?;
-    let candidate = Candidate::host(local, "udp").map_err(|e| e.to_string())?;
-    rtc.add_local_candidate(candidate);
+    let (tx, incoming) = mpsc::channel(256);
+    let (mut sockets, mut readers) = (Vec::new(), Vec::new());
+    for (i, addr) in host_addresses(ip).into_iter().enumerate() {
+        let socket = match UdpSocket::bind(SocketAddr::new(addr, 0)).await {
+            Ok(s) => Arc::new(s),
+            Err(e) if i == 0 => return Err(format!("no UDP port on {addr}: {e}")),
+            Err(_) => continue, // an address going away: the others remain
+        };
+        let local = socket.local_addr().map_err(|e| e.to_string())?;
+        let Ok(candidate) = Candidate::host(local, "udp") else { continue };
+        rtc.add_local_candidate(candidate);
+        readers.push(tokio::spawn(read(socket.clone(), local, tx.clone())).abort_handle());
+        sockets.push(socket);
+    }
     let answer = rtc.sdp_api().accept_offer(parsed).map_err(|e| format!("the offer cannot be answered: {e}"))?;
     let sdp = answer.to_sdp_string();
     // What the peer wants must be what this side does.
@@ -80,7 +118,18 @@ pub async fn answer(offer: &str, ip: IpAddr, side: Side) -> Result<(String, Peer
         };
         return Err(what.into());
     }
-    Ok((sdp, Peer { rtc, socket, local }))
+    Ok((sdp, Peer { rtc, sockets, incoming, readers }))
+}
+
+/// Forwards what `socket` receives to its peer's loop (drops datagrams while the loop is
+/// busy: WebRTC recovers from loss, never from a stall).
+async fn read(socket: Arc<UdpSocket>, local: SocketAddr, tx: mpsc::Sender<(Vec<u8>, SocketAddr, SocketAddr)>) {
+    let mut buf = vec![0u8; 2000];
+    while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+        if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send((buf[..n].to_vec(), from, local)) {
+            return;
+        }
+    }
 }
 
 /// What a peer's loop is told to do next.
@@ -98,7 +147,10 @@ impl Peer {
                 Output::Timeout(t) => return Ok(t),
                 Output::Transmit(t) => {
                     // A lost datagram is WebRTC's business (NACK, PLI), not an error here.
-                    let _ = self.socket.send_to(&t.contents, t.destination).await;
+                    let socket = self.sockets.iter().find(|s| s.local_addr().is_ok_and(|a| a == t.source));
+                    if let Some(socket) = socket {
+                        let _ = socket.send_to(&t.contents, t.destination).await;
+                    }
                 }
                 Output::Event(e) => {
                     if let Step::Stop(why) = on_event(&mut self.rtc, e) {
@@ -109,10 +161,9 @@ impl Peer {
         }
     }
 
-    fn receive(&mut self, buf: &[u8], source: SocketAddr) -> Result<(), String> {
+    fn receive(&mut self, buf: &[u8], source: SocketAddr, destination: SocketAddr) -> Result<(), String> {
         let Ok(contents) = buf.try_into() else { return Ok(()) };
-        let input =
-            Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination: self.local, contents });
+        let input = Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination, contents });
         self.rtc.handle_input(input).map_err(|e| format!("webrtc: {e}"))
     }
 
@@ -128,7 +179,6 @@ impl Peer {
     pub async fn run_viewer(mut self, relay: &Relay, viewer: ViewerId, stop: CancellationToken) -> (u64, String) {
         let started = Instant::now();
         let mut frames = relay.frames();
-        let mut buf = vec![0u8; 2000];
         let (mut mid, mut pt): (Option<Mid>, Option<Pt>) = (None, None);
         let (mut connected, mut joined, mut sent) = (false, false, 0u64);
         let why = loop {
@@ -176,9 +226,9 @@ impl Peer {
                 break format!("did not connect within {CONNECT_TIMEOUT:?}");
             }
             tokio::select! {
-                r = self.socket.recv_from(&mut buf) => match r {
-                    Ok((n, source)) => if let Err(e) = self.receive(&buf[..n], source) { break e },
-                    Err(e) => break format!("udp: {e}"),
+                r = self.incoming.recv() => match r {
+                    Some((buf, from, to)) => if let Err(e) = self.receive(&buf, from, to) { break e },
+                    None => break "udp: no socket left".into(),
                 },
                 () = tokio::time::sleep_until(timeout.into()) => if let Err(e) = self.tick() { break e },
                 r = frames.changed(), if joined => if r.is_err() { break "relay stopped".into() },
@@ -196,7 +246,6 @@ impl Peer {
     /// relay's times counted from its first frame, as an RTSP pull does.
     pub async fn run_publisher(mut self, relay: &Relay, stop: CancellationToken) -> (u64, String) {
         let started = Instant::now();
-        let mut buf = vec![0u8; 2000];
         let (mut connected, mut relayed, mut first_rtp) = (false, 0u64, None::<u64>);
         let why = loop {
             let timeout = match self
@@ -244,9 +293,9 @@ impl Peer {
                 break format!("did not connect within {CONNECT_TIMEOUT:?}");
             }
             tokio::select! {
-                r = self.socket.recv_from(&mut buf) => match r {
-                    Ok((n, source)) => if let Err(e) = self.receive(&buf[..n], source) { break e },
-                    Err(e) => break format!("udp: {e}"),
+                r = self.incoming.recv() => match r {
+                    Some((buf, from, to)) => if let Err(e) = self.receive(&buf, from, to) { break e },
+                    None => break "udp: no socket left".into(),
                 },
                 () = tokio::time::sleep_until(timeout.into()) => if let Err(e) = self.tick() { break e },
                 () = stop.cancelled() => break "stopped".into(),

@@ -287,3 +287,214 @@ async fn a_viewer_resumes_by_itself_when_the_relay_is_killed_and_restarted() {
     relay.kill().unwrap();
     relay.wait().unwrap();
 }
+
+/// An SDP offer as a browser makes it for a receive-only H.264 video (the platform is
+/// ICE-lite: no candidates needed).
+fn offer(direction: &str) -> String {
+    [
+        "v=0",
+        "o=- 4215775240449105457 2 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0",
+        "a=msid-semantic: WMS",
+        "m=video 9 UDP/TLS/RTP/SAVPF 102",
+        "c=IN IP4 0.0.0.0",
+        "a=rtcp:9 IN IP4 0.0.0.0",
+        "a=ice-ufrag:EsAw",
+        "a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y",
+        "a=ice-options:trickle",
+        "a=fingerprint:sha-256 DA:7B:57:DC:28:CE:04:4F:31:79:85:C4:31:67:EB:27:58:29:ED:77:2A:0D:24:AE:ED:AD:30:BC:BD:F1:9C:02",
+        "a=setup:actpass",
+        "a=mid:0",
+        &format!("a={direction}"),
+        "a=rtcp-mux",
+        "a=rtpmap:102 H264/90000",
+        "a=rtcp-fb:102 nack pli",
+        "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        "",
+    ]
+    .join("\r\n")
+}
+
+async fn post_sdp(s: &TestServer, path: &str, bearer: Option<&str>, ty: &str, body: String) -> (u16, String) {
+    let mut req = s.http.post(s.url(path)).header("Content-Type", ty).body(body);
+    if let Some(b) = bearer {
+        req = req.bearer_auth(b);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webrtc_offers_need_their_credentials_and_a_usable_offer() {
+    let s = TestServer::start().await;
+    for unit in ["CSU", "BAC-NORD"] {
+        s.add_unit(unit);
+    }
+    let csu = s.session("CSU-1", "CSU", Role::CsuOperator).await;
+    let bac = s.session("OFF-1", "BAC-NORD", Role::Officer).await;
+    let cam = Publisher::start(None);
+    let id = create_stream(&s, &csu, &cam.url, "BAC-NORD").await;
+    let body = serde_json::json!({ "label": "Caméra-piéton 7 (WHIP)", "source": "whip" });
+    let (status, pushed) = post_json(&s, &csu, "/v1/live", &body).await;
+    assert_eq!(status, 201, "{pushed}");
+    let (whip_id, whip_key) = (pushed["id"].as_str().unwrap(), pushed["publisher_key"].as_str().unwrap());
+    let listed = csu.get(&s, "/v1/live").await.1;
+    let whip_listed = listed.as_array().unwrap().iter().find(|l| l["id"] == whip_id).unwrap().clone();
+    assert_eq!(whip_listed["relay"]["state"], "connecting", "waits for its body-cam: {whip_listed}");
+    let sdp = "application/sdp";
+
+    // WHEP: the viewing token is the credential, one use, for its stream only.
+    let whep = format!("/v1/live/{id}/whep");
+    assert_eq!(post_sdp(&s, &whep, None, sdp, offer("recvonly")).await.0, 401);
+    let ticket = post_json(&s, &bac, &format!("/v1/live/{id}/token"), &serde_json::json!({})).await.1;
+    assert_eq!(ticket["whep"], whep.as_str(), "{ticket}");
+    let other_stream = format!("/v1/live/{whip_id}/whep");
+    let token = view_token(&s, &bac, &id).await;
+    assert_eq!(post_sdp(&s, &other_stream, Some(&token), sdp, offer("recvonly")).await.0, 401);
+    let token = view_token(&s, &bac, &id).await;
+    let (status, e) = post_sdp(&s, &whep, Some(&token), "text/plain", offer("recvonly")).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.contains("Content-Type: application/sdp"), "{e}");
+    let token = view_token(&s, &bac, &id).await;
+    let (status, e) = post_sdp(&s, &whep, Some(&token), sdp, offer("sendonly")).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.contains("recvonly"), "a viewer that offers to send is told what to offer: {e}");
+    let token = view_token(&s, &bac, &id).await;
+    let (status, e) = post_sdp(&s, &whep, Some(&token), sdp, offer("recvonly").replace("H264", "VP8")).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.contains("H.264"), "{e}");
+    // A good offer gets the answer and the session's address; deleting it ends the view.
+    let token = view_token(&s, &bac, &id).await;
+    let r = s
+        .http
+        .post(s.url(&format!("{whep}?token={token}")))
+        .header("Content-Type", sdp)
+        .header("Origin", "http://tauri.localhost")
+        .body(offer("recvonly"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*", "the app's origin may read the answer");
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&format!("{whep}/")), "{location}");
+    let answer = r.text().await.unwrap();
+    assert!(
+        answer.contains("a=sendonly") && answer.contains("H264/90000") && answer.contains("a=ice-lite"),
+        "{answer}"
+    );
+    assert!(answer.contains("a=candidate:") && answer.contains("127.0.0.1"), "the relay's own address: {answer}");
+    assert_eq!(s.http.delete(s.url(&location)).send().await.unwrap().status().as_u16(), 204);
+    assert_eq!(s.http.delete(s.url(&location)).send().await.unwrap().status().as_u16(), 404);
+    // The browser's preflight for the app's origin.
+    let pre = s
+        .http
+        .request(reqwest::Method::OPTIONS, s.url(&whep))
+        .header("Origin", "http://tauri.localhost")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization,content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success(), "{}", pre.status());
+    assert!(pre.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+
+    // WHIP: the publisher key of that very stream, registered to be pushed.
+    let whip = format!("/v1/live/{whip_id}/whip");
+    assert_eq!(post_sdp(&s, &whip, None, sdp, offer("sendonly")).await.0, 401);
+    assert_eq!(post_sdp(&s, &whip, Some("0123456789abcdef"), sdp, offer("sendonly")).await.0, 401);
+    let (status, e) = post_sdp(&s, &format!("/v1/live/{id}/whip"), Some(whip_key), sdp, offer("sendonly")).await;
+    assert_eq!(status, 403, "another stream's key: {e}");
+    let (status, e) = post_sdp(&s, &whip, Some(whip_key), sdp, offer("recvonly")).await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.contains("sendonly"), "{e}");
+    let r = s
+        .http
+        .post(s.url(&whip))
+        .bearer_auth(whip_key)
+        .header("Content-Type", sdp)
+        .body(offer("sendonly"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(r.text().await.unwrap().contains("a=recvonly"));
+    assert_eq!(s.http.delete(s.url(&location)).send().await.unwrap().status().as_u16(), 401, "the key is needed");
+    let deleted = s.http.delete(s.url(&location)).bearer_auth(whip_key).send().await.unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    // An RTSP stream is pulled: its key cannot push to it.
+    let rtsp_key = {
+        let body = serde_json::json!({ "label": "Caméra-piéton 8", "source": cam.url });
+        post_json(&s, &csu, "/v1/live", &body).await.1
+    };
+    let rtsp_whip = format!("/v1/live/{}/whip", rtsp_key["id"].as_str().unwrap());
+    let (status, e) = post_sdp(&s, &rtsp_whip, rtsp_key["publisher_key"].as_str(), sdp, offer("sendonly")).await;
+    assert_eq!(status, 409, "{e}");
+    assert!(e.contains("rtsp://"), "{e}");
+    // Publications are in the audit log.
+    let admin = s.session("ADM-1", "CSU", Role::Admin).await;
+    let log = admin.get(&s, "/v1/audit?limit=500").await.1;
+    let actions: Vec<&str> = log["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"live.publish"), "{actions:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_cam_publishing_by_whip_is_relayed_to_its_viewers() {
+    let s = TestServer::start().await;
+    for unit in ["CSU", "BAC-NORD"] {
+        s.add_unit(unit);
+    }
+    let csu = s.session("CSU-1", "CSU", Role::CsuOperator).await;
+    let bac = s.session("OFF-1", "BAC-NORD", Role::Officer).await;
+    let body = serde_json::json!({ "label": "Caméra-piéton 7 — BAC Nord", "source": "whip" });
+    let (status, created) = post_json(&s, &csu, "/v1/live", &body).await;
+    assert_eq!(status, 201, "{created}");
+    let (id, key) = (created["id"].as_str().unwrap(), created["publisher_key"].as_str().unwrap());
+    let motif = serde_json::json!({ "unit": "BAC-NORD", "motif": "interpellation en cours, renfort" });
+    assert_eq!(post_json(&s, &csu, &format!("/v1/live/{id}/grants"), &motif).await.0, 204);
+
+    // The body-cam posts its offer, connects, and its frames reach the relay untranscoded.
+    let mut cam = WhipPublisher::start(&s.url(&format!("/v1/live/{id}/whip")), key);
+    let session = cam.wait_for("publishing ", Duration::from_secs(20));
+    assert!(session.contains(&format!("/v1/live/{id}/whip/")), "{session}");
+    cam.wait_for("connected", Duration::from_secs(20));
+    wait_live(&s, &csu, id).await;
+
+    // A WebSocket viewer of the unit decodes them with their capture stamps.
+    let token = view_token(&s, &bac, id).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&s, id, &token)).await.unwrap();
+    let got = receive(&mut ws, 50).await;
+    assert!(got.first_is_keyframe, "the viewer starts at a keyframe");
+    let stamps = decode_stamps(&got.bytes, 640, 360);
+    assert!(stamps.len() >= 45, "decoded {} frames of 50", stamps.len());
+    assert!(stamps.windows(2).all(|w| w[0] < w[1]), "capture times increase: {stamps:?}");
+    let age = got.last_at_ms.saturating_sub(*stamps.last().unwrap());
+    eprintln!("live (WHIP in): the last frame arrived {age} ms after its capture");
+    assert!(age < 2000, "the last frame was captured {age} ms before it arrived");
+    let listed = bac.get(&s, "/v1/live").await.1;
+    assert_eq!((listed[0]["relay"]["width"].as_u64(), listed[0]["relay"]["height"].as_u64()), (Some(640), Some(360)));
+
+    // The body-cam stops (it deletes its session): the relay says the source is lost.
+    cam.terminate();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = csu.get(&s, "/v1/live").await.1;
+        if listed[0]["relay"]["state"] == "lost" {
+            assert!(listed[0]["relay"]["error"].as_str().unwrap().starts_with("WHIP"), "{listed}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {listed}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ws.close(None).await.unwrap();
+    let admin = s.session("ADM-1", "CSU", Role::Admin).await;
+    let audit = admin.get(&s, "/v1/audit?limit=500").await.1;
+    let entries = audit["entries"].as_array().unwrap();
+    let unpublished =
+        entries.iter().find(|e| e["action"] == "live.unpublish").expect("the publication's end is audited");
+    assert!(unpublished["detail"]["frames"].as_u64().unwrap() >= 50, "{unpublished}");
+    assert!(entries.iter().any(|e| e["action"] == "live.publish" && e["detail"]["stream"] == id));
+}

@@ -124,6 +124,69 @@ pub async fn connect_status(url: &str) -> u16 {
     }
 }
 
+/// The body-cam that publishes by WHIP itself (`crates/vigie-relay/publish/bodycam-whip.py`,
+/// GStreamer's webrtcbin); SIGTERM when dropped (it ends its session).
+pub struct WhipPublisher {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl WhipPublisher {
+    /// Starts publishing to `whip` with the stream's publisher key.
+    pub fn start(whip: &str, key: &str) -> WhipPublisher {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../vigie-relay/publish/bodycam-whip.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg("--bodycam")
+            .arg(bodycam_binary())
+            .args(["--whip", whip, "--key", key, "--size", "640x360"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 (cargo xtask test installs python3-gi and GStreamer's webrtcbin)");
+        let (tx, lines) = std::sync::mpsc::channel();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        WhipPublisher { child, lines }
+    }
+
+    /// The next line it prints that starts with `prefix` (`publishing`, `connected`).
+    pub fn wait_for(&self, prefix: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) if l.starts_with(prefix) => return l,
+                Ok(_) => {}
+                Err(e) => panic!("the WHIP body-cam never said {prefix:?}: {e}"),
+            }
+        }
+    }
+
+    /// Stops it as an operator's Ctrl-C would: it deletes its session first.
+    pub fn terminate(&mut self) {
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for WhipPublisher {
+    fn drop(&mut self) {
+        self.terminate();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// What a viewer received.
 #[derive(Debug, Default)]
 pub struct Received {

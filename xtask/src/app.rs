@@ -83,6 +83,12 @@ impl Platform {
             seed(&cli, &server, &database_url)?;
             std::fs::write(&seeded, "seeded from ../shared/data\n")?;
         }
+        // The body-cam that pushes by WHIP (added to demos seeded before it existed too).
+        if !demo.join("bodycam-whip.json").exists() {
+            let label = "Caméra-piéton 7 — patrouille port Hercule (WHIP)";
+            let motif = "démonstration : patrouille du port Hercule";
+            add_demo_stream(&server, &database_url, label, "whip", motif, "bodycam-whip.json")?;
+        }
         anyhow::ensure!(
             std::net::TcpListener::bind(DEMO_LISTEN).is_ok(),
             "{DEMO_LISTEN} is taken: stop what listens there (another `cargo xtask run`?)"
@@ -171,45 +177,77 @@ impl Drop for Platform {
 /// Where the demo's simulated body-cam serves its RTSP stream.
 const DEMO_RTSP: &str = "rtsp://127.0.0.1:8554/bodycam";
 
-/// The demo's body-cam (`crates/vigie-relay/publish/bodycam-rtsp.py`), relayed to the
-/// demo unit: « En direct » shows it, walking around the Casino. Stopped when dropped.
-struct Bodycam(Option<std::process::Child>);
+/// The demo's body-cams, relayed to the demo unit: « En direct » shows them walking, one
+/// behind its RTSP gateway (`crates/vigie-relay/publish/bodycam-rtsp.py`) around the
+/// Casino, one publishing by WHIP itself (`bodycam-whip.py`) along the port. Stopped when
+/// dropped.
+struct Bodycam(Vec<std::process::Child>);
 
 impl Bodycam {
     fn start(platform: &Platform) -> Bodycam {
-        let go = || -> anyhow::Result<std::process::Child> {
-            crate::run_cmd(crate::cargo().args(["build", "-p", "vigie-relay", "--bin", "vigie-bodycam"]))?;
-            let stream: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(crate::target_dir().join("demo/bodycam.json"))?)?;
-            let (id, key) =
-                (stream["id"].as_str().unwrap_or_default(), stream["publisher_key"].as_str().unwrap_or_default());
-            let bin = crate::target_dir().join("debug").join(format!("vigie-bodycam{}", std::env::consts::EXE_SUFFIX));
+        let stream = |file: &str| -> anyhow::Result<(String, String)> {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(crate::target_dir().join("demo").join(file))?)?;
+            let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            Ok((field("id"), field("publisher_key")))
+        };
+        let script = |name: &str| crate::root().join("crates/vigie-relay/publish").join(name);
+        let bin = crate::target_dir().join("debug").join(format!("vigie-bodycam{}", std::env::consts::EXE_SUFFIX));
+        let mut children = Vec::new();
+        if let Err(e) = crate::run_cmd(crate::cargo().args(["build", "-p", "vigie-relay", "--bin", "vigie-bodycam"])) {
+            eprintln!("body-cams: not started ({e}); « En direct » stays empty");
+            return Bodycam(children);
+        }
+        let rtsp = || -> anyhow::Result<std::process::Child> {
+            let (id, key) = stream("bodycam.json")?;
             Ok(Command::new("/usr/bin/python3")
-                .arg(crate::root().join("crates/vigie-relay/publish/bodycam-rtsp.py"))
+                .arg(script("bodycam-rtsp.py"))
                 .arg("--bodycam")
-                .arg(bin)
-                .args(["--port", "8554", "--key", key])
+                .arg(&bin)
+                .args(["--port", "8554", "--key", &key])
                 .args(["--report", &format!("{}/v1/live/{id}/position", platform.url)])
                 .args(["--route", "43.73940,7.42760;43.73905,7.42690;43.73860,7.42780;43.73910,7.42850"])
                 .stdout(std::process::Stdio::null())
                 .spawn()?)
         };
-        match go() {
+        match rtsp() {
             Ok(child) => {
                 eprintln!("body-cam: {DEMO_RTSP}, relayed to the demo unit (« En direct »)");
-                Bodycam(Some(child))
+                children.push(child);
             }
-            Err(e) => {
-                eprintln!("body-cam: not started ({e}); « En direct » stays empty");
-                Bodycam(None)
-            }
+            Err(e) => eprintln!("body-cam (RTSP): not started ({e})"),
         }
+        let whip = || -> anyhow::Result<std::process::Child> {
+            let (id, key) = stream("bodycam-whip.json")?;
+            Ok(Command::new("/usr/bin/python3")
+                .arg(script("bodycam-whip.py"))
+                .arg("--bodycam")
+                .arg(&bin)
+                .args(["--whip", &format!("{}/v1/live/{id}/whip", platform.url), "--key", &key])
+                .args(["--report", &format!("{}/v1/live/{id}/position", platform.url)])
+                .args(["--route", "43.73480,7.42150;43.73420,7.42230;43.73360,7.42310;43.73300,7.42380"])
+                .stdout(std::process::Stdio::null())
+                .spawn()?)
+        };
+        match whip() {
+            Ok(child) => {
+                eprintln!("body-cam: publishing by WHIP to the platform, relayed to the demo unit");
+                children.push(child);
+            }
+            Err(e) => eprintln!("body-cam (WHIP): not started ({e})"),
+        }
+        Bodycam(children)
     }
 }
 
 impl Drop for Bodycam {
     fn drop(&mut self) {
-        if let Some(c) = &mut self.0 {
+        for c in &mut self.0 {
+            // SIGTERM first: the WHIP body-cam ends its session.
+            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        for c in &mut self.0 {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -257,14 +295,27 @@ fn seed(
             role,
         ])?;
     }
+    let label = "Caméra-piéton 12 — patrouille Casino";
+    add_demo_stream(server, database_url, label, DEMO_RTSP, "démonstration : patrouille place du Casino", "bodycam.json")
+}
+
+/// Registers a demo body-cam stream relayed to the demo unit; its id and publisher key go
+/// to `target/demo/{file}`.
+fn add_demo_stream(
+    server: &std::path::Path,
+    database_url: &str,
+    label: &str,
+    source: &str,
+    motif: &str,
+    file: &str,
+) -> anyhow::Result<()> {
     let out = Command::new(server)
-        .args(["live", "add", "--label", "Caméra-piéton 12 — patrouille Casino", "--source", DEMO_RTSP])
-        .args(["--grant", "DEMO", "--motif", "démonstration : patrouille place du Casino"])
+        .args(["live", "add", "--label", label, "--source", source, "--grant", "DEMO", "--motif", motif])
         .env("VIGIE_DATABASE_URL", database_url)
         .env("VIGIE_LOG", "warn")
         .output()?;
     anyhow::ensure!(out.status.success(), "vigie-server live add: {}", String::from_utf8_lossy(&out.stderr));
-    std::fs::write(crate::target_dir().join("demo/bodycam.json"), &out.stdout)?;
+    std::fs::write(crate::target_dir().join("demo").join(file), &out.stdout)?;
     Ok(())
 }
 

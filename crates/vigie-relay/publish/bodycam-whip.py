@@ -6,9 +6,9 @@ H.264 by x264 at zero latency, constrained baseline (what every WebRTC peer deco
 B-frames, a keyframe a second. The relay takes it as it comes, untranscoded.
 
 Non-trickle: the offer is posted once ICE gathering is complete (the relay is ICE-lite and
-answers with its one address). When the peer connection fails, or the relay stops
-answering (no RTCP report from it for 5 s), or the POST fails, the body-cam starts again
-with backoff (250 ms doubling to 4 s), as a body-cam on a patchy network does.
+answers with its addresses). When the peer connection fails, or the relay's RTCP receiver
+reports (one a second) stop for 3 s, or the POST fails, the body-cam starts again with
+backoff (250 ms doubling to 4 s), as a body-cam on a patchy network does.
 
 With --report URL it also reports the body-cam's position every second, walking along
 --route (`lat,lon;lat,lon;...`), with the same key.
@@ -45,7 +45,7 @@ PROG = "bodycam-whip"
 RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 4.0
 # No RTCP receiver report from the relay for this long: it is gone, start again.
-SILENT_RELAY_S = 5.0
+SILENT_RELAY_S = 3.0
 
 
 def log(msg):
@@ -173,21 +173,24 @@ class Attempt:
         reply = promise.get_reply()
         if reply is None:
             return
-        reports = []
+        seen = []
 
         def each(_field, value):
-            if isinstance(value, Gst.Structure) and value.get_name() == "application/x-webrtc-stats":
+            # The relay's receiver reports: the highest sequence number each one says it
+            # received grows while it receives.
+            if isinstance(value, Gst.Structure):
                 ok, kind = value.get_enum("type", GstWebRTC.WebRTCStatsType)
-                if ok and kind == GstWebRTC.WebRTCStatsType.REMOTE_INBOUND_RTP:
-                    got, lost = value.get_int("packets-lost")
-                    reports.append((value.get_double("round-trip-time"), lost if got else 0))
+                if ok and kind == GstWebRTC.WebRTCStatsType.REMOTE_INBOUND_RTP and value.has_field("gst-rtpsource-stats"):
+                    source = value.get_value("gst-rtpsource-stats")
+                    got, seq = source.get_uint("rb-exthighestseq")
+                    if got:
+                        seen.append(seq)
             return True
 
         reply.foreach(each)
         now = time.monotonic()
-        key = repr(reports)
-        if reports and key != getattr(self, "last_stats", None):
-            self.last_stats = key
+        if seen and seen != getattr(self, "last_seen", None):
+            self.last_seen = seen
             self.last_report = now
         if now - self.last_report > SILENT_RELAY_S:
             log(f"no report from the relay for {SILENT_RELAY_S:.0f} s")

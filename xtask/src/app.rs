@@ -296,7 +296,14 @@ fn seed(
         ])?;
     }
     let label = "Caméra-piéton 12 — patrouille Casino";
-    add_demo_stream(server, database_url, label, DEMO_RTSP, "démonstration : patrouille place du Casino", "bodycam.json")
+    add_demo_stream(
+        server,
+        database_url,
+        label,
+        DEMO_RTSP,
+        "démonstration : patrouille place du Casino",
+        "bodycam.json",
+    )
 }
 
 /// Registers a demo body-cam stream relayed to the demo unit; its id and publisher key go

@@ -249,6 +249,12 @@ async fn a_viewer_resumes_by_itself_when_the_relay_is_killed_and_restarted() {
     let bac = s.session("OFF-1", "BAC-NORD", Role::Officer).await;
     let cam = Publisher::start(None);
     let id = create_stream(&s, &csu, &cam.url, "BAC-NORD").await;
+    // A second body-cam publishes by WHIP itself.
+    let body = serde_json::json!({ "label": "Caméra-piéton 7", "source": "whip" });
+    let pushed = post_json(&s, &csu, "/v1/live", &body).await.1;
+    let (whip_id, whip_key) = (pushed["id"].as_str().unwrap().to_string(), pushed["publisher_key"].as_str().unwrap());
+    let grant = serde_json::json!({ "unit": "BAC-NORD", "motif": "intervention en cours, renfort" });
+    assert_eq!(post_json(&s, &csu, &format!("/v1/live/{whip_id}/grants"), &grant).await.0, 204);
     // From here the relay is the real binary, over the same database.
     s.stop();
     let addr = {
@@ -257,8 +263,12 @@ async fn a_viewer_resumes_by_itself_when_the_relay_is_killed_and_restarted() {
     };
     let base = format!("http://{addr}");
     let mut relay = serve_process(&s, &addr);
+    let _whip_cam = WhipPublisher::start(&format!("{base}/v1/live/{whip_id}/whip"), whip_key);
     let arrivals = Arc::new(Mutex::new(Vec::new()));
-    let viewer = tokio::spawn(resilient_viewer(base, bac.token.clone().unwrap(), id, arrivals.clone()));
+    let whip_arrivals = Arc::new(Mutex::new(Vec::new()));
+    let session = bac.token.clone().unwrap();
+    let viewer = tokio::spawn(resilient_viewer(base.clone(), session.clone(), id, arrivals.clone()));
+    let whip_viewer = tokio::spawn(resilient_viewer(base, session, whip_id, whip_arrivals.clone()));
     let count = || arrivals.lock().unwrap().len();
     let wait_for = |n: usize, secs: u64| async move {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -267,12 +277,22 @@ async fn a_viewer_resumes_by_itself_when_the_relay_is_killed_and_restarted() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
+    let whip_count = || whip_arrivals.lock().unwrap().len();
+    let wait_for_whip = |n: usize, secs: u64| async move {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while whip_count() < n {
+            assert!(Instant::now() < deadline, "WHIP: {} fragments of {n} after {secs} s", whip_count());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
     wait_for(25, 15).await;
+    wait_for_whip(25, 20).await;
 
     relay.kill().unwrap();
     relay.wait().unwrap();
     let killed_at = Instant::now();
     let before = count();
+    let whip_before = whip_count();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let restarted_at = Instant::now();
     let mut relay = serve_process(&s, &addr);
@@ -283,7 +303,15 @@ async fn a_viewer_resumes_by_itself_when_the_relay_is_killed_and_restarted() {
     assert!(since_restart < Duration::from_secs(3), "resumed {since_restart:?} after the restart");
     // And it keeps playing.
     wait_for(before + 25, 10).await;
+    // The WHIP body-cam notices the relay is gone (its receiver reports stop for 3 s) and
+    // publishes again; its viewer resumes with it.
+    wait_for_whip(whip_before + 1, 15).await;
+    let whip_resumed = whip_arrivals.lock().unwrap()[whip_before] - restarted_at;
+    eprintln!("live: the WHIP body-cam's viewer resumed {whip_resumed:?} after the restart");
+    assert!(whip_resumed < Duration::from_secs(8), "WHIP resumed {whip_resumed:?} after the restart");
+    wait_for_whip(whip_before + 25, 10).await;
     viewer.abort();
+    whip_viewer.abort();
     relay.kill().unwrap();
     relay.wait().unwrap();
 }

@@ -8,7 +8,8 @@ B-frames, a keyframe a second. The relay takes it as it comes, untranscoded.
 Non-trickle: the offer is posted once ICE gathering is complete (the relay is ICE-lite and
 answers with its addresses). When the peer connection fails, or the relay's RTCP receiver
 reports (one a second) stop for 3 s, or the POST fails, the body-cam starts again with
-backoff (250 ms doubling to 4 s), as a body-cam on a patchy network does.
+backoff (250 ms doubling to 4 s), as a body-cam on a patchy network does. Refused (a
+wrong key, a relay the operator ended: 401, 403, 409), it stops and exits with status 2.
 
 With --report URL it also reports the body-cam's position every second, walking along
 --route (`lat,lon;lat,lon;...`), with the same key.
@@ -121,7 +122,9 @@ class Attempt:
                 status, answer, location = r.status, r.read().decode(), r.headers.get("Location")
         except urllib.error.HTTPError as e:
             log(f"the relay answered {e.code}: {e.read().decode(errors='replace')}")
-            GLib.idle_add(self.body.failed, self)
+            # A wrong key, another stream's key, a relay the operator ended: asking again
+            # changes nothing.
+            GLib.idle_add(self.body.refused if e.code in (401, 403, 409) else self.body.failed, self)
             return
         except Exception as e:
             log(f"the relay is unreachable: {e}")
@@ -220,6 +223,7 @@ class Bodycam:
         self.args = args
         self.delay = RETRY_FIRST_S
         self.attempt = None
+        self.on_refused = lambda: None
         self.start()
 
     def start(self):
@@ -238,6 +242,12 @@ class Bodycam:
         log(f"publishing again in {self.delay:.2f} s")
         GLib.timeout_add(int(self.delay * 1000), self.start)
         self.delay = min(self.delay * 2, RETRY_MAX_S)
+        return False
+
+    def refused(self, attempt):
+        log("refused: the body-cam stops publishing")
+        attempt.stop(delete=False)
+        self.on_refused()
         return False
 
     def stop(self):
@@ -275,7 +285,10 @@ def main():
 
     for s in (signal.SIGINT, signal.SIGTERM):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, s, quit_)
+    refused = []
+    cam.on_refused = lambda: (refused.append(True), quit_())
     loop.run()
+    sys.exit(2 if refused else 0)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt};
+use str0m::media::{KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{AbsCaptureTime, Extension};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
@@ -84,14 +84,15 @@ pub async fn answer(offer: &str, ip: IpAddr, side: Side) -> Result<(String, Peer
     if !offer.to_ascii_uppercase().contains("H264/90000") {
         return Err("the offer has no H.264: the relay passes the body-cam's H.264 through, untranscoded".into());
     }
-    let mut rtc = RtcConfig::new()
+    let rtc = RtcConfig::new()
         .set_ice_lite(true)
         .clear_codecs()
         .enable_h264(true)
         .set_extension(ABS_CAPTURE_TIME_ID, Extension::AbsoluteCaptureTime)
         .build(Instant::now());
     let (tx, incoming) = mpsc::channel(256);
-    let (mut sockets, mut readers) = (Vec::new(), Vec::new());
+    // Built first, so that its reader tasks end with it whatever happens below.
+    let mut peer = Peer { rtc, sockets: Vec::new(), incoming, readers: Vec::new() };
     for (i, addr) in host_addresses(ip).into_iter().enumerate() {
         let socket = match UdpSocket::bind(SocketAddr::new(addr, 0)).await {
             Ok(s) => Arc::new(s),
@@ -100,11 +101,11 @@ pub async fn answer(offer: &str, ip: IpAddr, side: Side) -> Result<(String, Peer
         };
         let local = socket.local_addr().map_err(|e| e.to_string())?;
         let Ok(candidate) = Candidate::host(local, "udp") else { continue };
-        rtc.add_local_candidate(candidate);
-        readers.push(tokio::spawn(read(socket.clone(), local, tx.clone())).abort_handle());
-        sockets.push(socket);
+        peer.rtc.add_local_candidate(candidate);
+        peer.readers.push(tokio::spawn(read(socket.clone(), local, tx.clone())).abort_handle());
+        peer.sockets.push(socket);
     }
-    let answer = rtc.sdp_api().accept_offer(parsed).map_err(|e| format!("the offer cannot be answered: {e}"))?;
+    let answer = peer.rtc.sdp_api().accept_offer(parsed).map_err(|e| format!("the offer cannot be answered: {e}"))?;
     let sdp = answer.to_sdp_string();
     // What the peer wants must be what this side does.
     let wanted = match side {
@@ -118,7 +119,7 @@ pub async fn answer(offer: &str, ip: IpAddr, side: Side) -> Result<(String, Peer
         };
         return Err(what.into());
     }
-    Ok((sdp, Peer { rtc, sockets, incoming, readers }))
+    Ok((sdp, peer))
 }
 
 /// Forwards what `socket` receives to its peer's loop (drops datagrams while the loop is
@@ -247,6 +248,8 @@ impl Peer {
     pub async fn run_publisher(mut self, relay: &Relay, stop: CancellationToken) -> (u64, String) {
         let started = Instant::now();
         let (mut connected, mut relayed, mut first_rtp) = (false, 0u64, None::<u64>);
+        // Packets were lost: what follows cannot decode until the next keyframe.
+        let mut broken = false;
         let why = loop {
             let timeout = match self
                 .drain(|rtc, e| match e {
@@ -255,12 +258,17 @@ impl Peer {
                         Step::Continue
                     }
                     Event::MediaData(d) if d.params.spec().codec == Codec::H264 => {
-                        if !d.contiguous && !d.is_keyframe() {
-                            // Packets were lost: ask the body-cam for a keyframe rather than
-                            // relay a picture nobody can decode.
-                            if let Some(mut w) = rtc.writer(d.mid) {
-                                let _ = w.request_keyframe(d.rid, KeyframeRequestKind::Pli);
+                        if d.is_keyframe() {
+                            broken = false;
+                        } else if broken || !d.contiguous {
+                            // Ask the body-cam for a keyframe at once rather than relay
+                            // pictures nobody can decode.
+                            if !broken {
+                                if let Some(mut w) = rtc.writer(d.mid) {
+                                    let _ = w.request_keyframe(d.rid, KeyframeRequestKind::Pli);
+                                }
                             }
+                            broken = true;
                             return Step::Continue;
                         }
                         let rtp = d.time.numer();
@@ -278,7 +286,6 @@ impl Peer {
                         }
                         Step::Continue
                     }
-                    Event::MediaAdded(m) if m.direction != Direction::RecvOnly => Step::Continue,
                     Event::IceConnectionStateChange(IceConnectionState::Disconnected) | Event::Closed => {
                         Step::Stop("publisher left".into())
                     }

@@ -518,6 +518,15 @@ async fn a_body_cam_publishing_by_whip_is_relayed_to_its_viewers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     ws.close(None).await.unwrap();
+
+    // Back, then the operator ends the relay: the body-cam's next offer is refused, and it
+    // stops for good (exit status 2) instead of asking again and again.
+    let mut cam = WhipPublisher::start(&s.url(&format!("/v1/live/{id}/whip")), key);
+    cam.wait_for("connected", Duration::from_secs(20));
+    assert_eq!(post_json(&s, &csu, &format!("/v1/live/{id}/end"), &serde_json::json!({})).await.0, 204);
+    let exited = tokio::task::block_in_place(|| cam.exited(Duration::from_secs(15)));
+    assert_eq!(exited.and_then(|s| s.code()), Some(2), "the body-cam stops once the relay is ended");
+
     let admin = s.session("ADM-1", "CSU", Role::Admin).await;
     let audit = admin.get(&s, "/v1/audit?limit=500").await.1;
     let entries = audit["entries"].as_array().unwrap();

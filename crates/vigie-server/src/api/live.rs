@@ -269,13 +269,7 @@ async fn audited_view<F: std::future::Future<Output = (u64, String)>>(
     let actor = Actor { name: t.rio.clone(), role: Some(holder.role.as_str().into()), unit: Some(t.unit.clone()) };
     let from = Utc::now();
     let audit = |action: &str, detail: serde_json::Value| {
-        let entry = vigie_core::audit::NewAuditEntry { motif: Some(t.motif.clone()), ..actor.entry(action, detail) };
-        let db = st.db.clone();
-        async move {
-            if let Err(e) = blocking(move || Ok(db.audit(entry)?)).await {
-                tracing::error!("live audit: {e}");
-            }
-        }
+        audit_now(st, vigie_core::audit::NewAuditEntry { motif: Some(t.motif.clone()), ..actor.entry(action, detail) })
     };
     audit("live.join", serde_json::json!({ "stream": relay.id, "from": from, "via": via })).await;
     let viewer = st.live.next_viewer();
@@ -286,6 +280,15 @@ async fn audited_view<F: std::future::Future<Output = (u64, String)>>(
         "stream": relay.id, "from": from, "to": to, "via": via, "frames": sent, "dropped": dropped, "why": why,
     });
     audit("live.leave", detail).await;
+}
+
+/// Writes an entry of the live relay's own doing (a view, a publication); a failure is
+/// logged, and what was being done goes on.
+async fn audit_now(st: &AppState, entry: vigie_core::audit::NewAuditEntry) {
+    let db = st.db.clone();
+    if let Err(e) = blocking(move || Ok(db.audit(entry)?)).await {
+        tracing::error!("live audit: {e}");
+    }
 }
 
 /// Sends until the viewer leaves, loses its right, or the relay ends: the fragments sent
@@ -549,34 +552,31 @@ pub async fn whip(
     st.live.add_session(&session, RtcSession { stream: id.clone(), publisher: true, stop: stop.clone() });
     let location = format!("/v1/live/{id}/whip/{session}");
     let actor = Actor { name: format!("publisher of {id}"), role: None, unit: None };
-    let audit = |action: &str, detail: serde_json::Value| {
-        let (db, entry) = (st.db.clone(), actor.entry(action, detail));
-        async move {
-            if let Err(e) = blocking(move || Ok(db.audit(entry)?)).await {
-                tracing::error!("live audit: {e}");
-            }
-        }
-    };
     let from = Utc::now();
-    audit("live.publish", serde_json::json!({ "stream": id, "from": from, "peer": addrs.remote.to_string() })).await;
+    let detail = serde_json::json!({ "stream": id, "from": from, "peer": addrs.remote.to_string() });
+    audit_now(&st, actor.entry("live.publish", detail)).await;
+    // The publication also ends with the relay (the operator ends it, the server stops).
+    let (ended, stopping) = (relay.ended().clone(), relay.stopping().clone());
     tokio::spawn({
-        let st = st.clone();
+        let stop = stop.clone();
         async move {
-            relay.set_source(SourceState::Connecting);
-            let (frames, why) = peer.run_publisher(&relay, stop.clone()).await;
-            if !stop.is_cancelled() || relay.status().source != SourceState::Ended {
-                relay.set_source(SourceState::Lost(format!("WHIP: {why}")));
+            tokio::select! {
+                () = ended.cancelled() => {}
+                () = stopping.cancelled() => {}
+                () = stop.cancelled() => {}
             }
-            st.live.forget_session(&session);
-            let detail =
-                serde_json::json!({ "stream": relay.id, "from": from, "to": Utc::now(), "frames": frames, "why": why });
-            let entry = Actor { name: format!("publisher of {}", relay.id), role: None, unit: None }
-                .entry("live.unpublish", detail);
-            let db = st.db.clone();
-            if let Err(e) = blocking(move || Ok(db.audit(entry)?)).await {
-                tracing::error!("live audit: {e}");
-            }
+            stop.cancel();
         }
+    });
+    tokio::spawn(async move {
+        relay.set_source(SourceState::Connecting);
+        let (frames, why) = peer.run_publisher(&relay, stop).await;
+        if relay.status().source != SourceState::Ended {
+            relay.set_source(SourceState::Lost(format!("WHIP: {why}")));
+        }
+        st.live.forget_session(&session);
+        let detail = serde_json::json!({ "stream": id, "from": from, "to": Utc::now(), "frames": frames, "why": why });
+        audit_now(&st, actor.entry("live.unpublish", detail)).await;
     });
     Ok(created(location, answer))
 }

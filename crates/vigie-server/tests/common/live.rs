@@ -166,6 +166,18 @@ impl WhipPublisher {
         }
     }
 
+    /// Its exit status once it stopped by itself within `timeout`.
+    pub fn exited(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().ok().flatten() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// Stops it as an operator's Ctrl-C would: it deletes its session first.
     pub fn terminate(&mut self) {
         if self.child.try_wait().ok().flatten().is_some() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use vigie_view::{
     Account, AppError, AreaView, Around, AroundRequest, CameraCard, DocumentView, DraftForm, DraftProblem,
-    DraftRequest, LiveItem, LiveTicket, NewPrivateCamera, OutboxItem, Overview, PositionView, ReviewItem, SignRequest,
+    DraftRequest, LiveControl, LiveItem, LiveTicket, NewPrivateCamera, OutboxItem, Overview, PositionView, ReviewItem, SignRequest,
     SyncReport,
 };
 
@@ -251,6 +251,13 @@ pub async fn live_streams(svc: Svc<'_>) -> Result<Vec<LiveItem>, AppError> {
 #[tauri::command]
 pub async fn live_ticket(svc: Svc<'_>, id: String) -> Result<LiveTicket, AppError> {
     svc.live_ticket(&id).await
+}
+
+/// The CSU operator's decision on a stream (grant, revoke, end); the platform checks the
+/// role.
+#[tauri::command]
+pub async fn live_control(svc: Svc<'_>, id: String, control: LiveControl) -> Result<(), AppError> {
+    svc.live_control(&id, control).await
 }
 
 #[cfg(test)]

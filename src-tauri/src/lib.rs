@@ -80,6 +80,7 @@ pub fn setup<R: Runtime>(builder: tauri::Builder<R>, smoke: commands::Smoke) -> 
             commands::return_document,
             commands::live_streams,
             commands::live_ticket,
+            commands::live_control,
         ])
         .setup(|app| {
             let dir = match std::env::var_os("VIGIE_DATA_DIR") {

@@ -192,6 +192,15 @@ pub fn live_item(s: &vigie_client::RemoteStream, me: Option<vigie_core::LatLon>)
         position: s.position.map(|(p, _)| [p.lon(), p.lat()]),
         position_time: s.position.map(|(_, at)| local_hms(at)),
         from_me,
+        grants: s
+            .grants
+            .iter()
+            .map(|g| vigie_view::LiveGrant {
+                unit: g.unit.clone(),
+                motif: g.motif.clone(),
+                by: format!("{}, {}", g.by, local_hms(g.at)),
+            })
+            .collect(),
     }
 }
 
@@ -255,6 +264,12 @@ mod tests {
                 width: Some(640),
                 height: Some(360),
             }),
+            grants: vec![vigie_client::RemoteGrant {
+                unit: "BAC-NORD".into(),
+                motif: "rixe place Grenette".into(),
+                by: "CSU-1".into(),
+                at: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 22, 13, 2, 7).unwrap(),
+            }],
         };
         // 300 m south of the body-cam.
         let me = vigie_core::LatLon::new(43.7367, 7.4276).unwrap();
@@ -265,6 +280,9 @@ mod tests {
         assert!((295.0..305.0).contains(&m), "{m}");
         assert_eq!(dir, "N");
         assert_eq!(item.position_time, Some(local_hms(at)));
+        // Who granted it, at what time in Paris (14:02:07 in winter).
+        assert_eq!(item.grants[0].by, "CSU-1, 14:02:07");
+        assert_eq!((item.grants[0].unit.as_str(), item.grants[0].motif.as_str()), ("BAC-NORD", "rixe place Grenette"));
         let lost = vigie_client::RemoteStream { relay: None, position: None, ..stream };
         let item = live_item(&lost, Some(me));
         assert_eq!((item.state.as_str(), item.from_me), ("connecting", None));

@@ -1,13 +1,14 @@
 //! « En direct »: the body-cam streams my unit may watch (the supervision centre decides
 //! which), their body-cams on the map, and the player (`live/player.js`: WHEP where the
 //! webview has WebRTC, the relay's WebSocket into Media Source Extensions elsewhere).
-//! Every view is logged by the platform.
+//! Every view is logged by the platform. The CSU operator (role `csu_operator`) also
+//! manages each stream here: which units may watch it and why, and the end of its relay.
 
 use std::cell::RefCell;
 
 use leptos::prelude::*;
 use serde::Serialize;
-use vigie_view::LiveItem;
+use vigie_view::{LiveControl, LiveItem};
 use wasm_bindgen::prelude::*;
 
 use crate::{fmt, map, tauri, Ctx};
@@ -140,13 +141,52 @@ pub fn LivePanel() -> impl IntoView {
         stop_player();
         watching.set(None);
     };
+    // The operator's panel for one stream (its inputs outlive the list's refreshes).
+    let operator = move || ctx.overview.get().and_then(|o| o.role).as_deref() == Some("csu_operator");
+    let managing = RwSignal::new(None::<String>);
+    let managed = move || managing.get().and_then(|id| items.get().into_iter().find(|i| i.id == id));
+    let unit = RwSignal::new(String::new());
+    let motif = RwSignal::new(String::new());
+    let confirm_end = RwSignal::new(false);
+    let control_problem = RwSignal::new(None::<String>);
+    let control = move |control: LiveControl| {
+        let Some(id) = managing.get_untracked() else { return };
+        leptos::task::spawn_local(async move {
+            #[derive(Serialize)]
+            struct Args {
+                id: String,
+                control: LiveControl,
+            }
+            let ended = control == LiveControl::End;
+            match tauri::call::<(), _>("live_control", &Args { id, control }).await {
+                Ok(()) => {
+                    control_problem.set(None);
+                    unit.set(String::new());
+                    motif.set(String::new());
+                    if ended {
+                        managing.set(None);
+                    }
+                    load();
+                }
+                Err(e) => control_problem.set(Some(e.message)),
+            }
+            confirm_end.set(false);
+        })
+    };
     view! {
         <h2>{move || ctx.t("En direct", "Live")}</h2>
         <p class="hint">
-            {move || ctx.t(
-                "Caméras-piétons relayées par le CSU à votre unité. Chaque visionnage est journalisé.",
-                "Body-cams the supervision centre relays to your unit. Every view is logged.",
-            )}
+            {move || if operator() {
+                ctx.t(
+                    "Caméras-piétons reçues par le CSU : « Gérer » décide quelles unités peuvent les regarder. Chaque visionnage est journalisé.",
+                    "Body-cams the supervision centre receives: « Manage » decides which units may watch them. Every view is logged.",
+                )
+            } else {
+                ctx.t(
+                    "Caméras-piétons relayées par le CSU à votre unité. Chaque visionnage est journalisé.",
+                    "Body-cams the supervision centre relays to your unit. Every view is logged.",
+                )
+            }}
         </p>
         <Show when=move || problem.get().is_some()>
             <p id="live-problem" class="problem">{move || problem.get().unwrap_or_default()}</p>
@@ -164,9 +204,59 @@ pub fn LivePanel() -> impl IntoView {
                 <button id="live-close" on:click=close>{move || ctx.t("Fermer", "Close")}</button>
             </div>
         </Show>
+        <Show when=move || managed().is_some()>
+            <section id="live-manage">
+                <h3>{move || managed().map(|m| m.label)}</h3>
+                <p class="hint">{move || ctx.t(
+                    "Unités autorisées à regarder ce flux (chaque visionnage est journalisé avec le motif) :",
+                    "Units allowed to watch this stream (every view is logged with the motif):",
+                )}</p>
+                <ul id="live-grants">
+                    {move || managed().map(|m| m.grants).unwrap_or_default().into_iter().map(|g| {
+                        let revoked = g.unit.clone();
+                        view! {
+                            <li data-unit=g.unit.clone()>
+                                <strong>{g.unit.clone()}</strong>" — "{g.motif.clone()}" "<small>{format!("({})", g.by)}</small>
+                                <button class="revoke" on:click=move |_| control(LiveControl::Revoke { unit: revoked.clone() })>
+                                    {move || ctx.t("Retirer", "Revoke")}
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <form id="live-grant" on:submit=move |ev| {
+                    ev.prevent_default();
+                    control(LiveControl::Grant { unit: unit.get_untracked(), motif: motif.get_untracked() });
+                }>
+                    <label>{move || ctx.t("Unité (code)", "Unit (code)")}
+                        <input id="grant-unit" prop:value=move || unit.get() on:input=move |ev| unit.set(event_target_value(&ev))/>
+                    </label>
+                    <label>{move || ctx.t("Motif (l'intervention)", "Motif (the intervention)")}
+                        <input id="grant-motif" prop:value=move || motif.get() on:input=move |ev| motif.set(event_target_value(&ev))/>
+                    </label>
+                    <button id="grant-submit" class="primary" type="submit">{move || ctx.t("Autoriser", "Allow")}</button>
+                </form>
+                <Show when=move || control_problem.get().is_some()>
+                    <p id="live-manage-problem" class="problem">{move || control_problem.get().unwrap_or_default()}</p>
+                </Show>
+                <button id="live-end" class="danger" on:click=move |_| {
+                    if confirm_end.get_untracked() { control(LiveControl::End) } else { confirm_end.set(true) }
+                }>
+                    {move || if confirm_end.get() {
+                        ctx.t("Confirmer : terminer le relais pour tous", "Confirm: end the relay for everyone")
+                    } else {
+                        ctx.t("Terminer le relais", "End the relay")
+                    }}
+                </button>
+                <button id="live-manage-close" on:click=move |_| { managing.set(None); confirm_end.set(false); }>
+                    {move || ctx.t("Fermer", "Close")}
+                </button>
+            </section>
+        </Show>
         <ul id="live">
             {move || items.get().into_iter().map(|i| {
                 let item = i.clone();
+                let manage_id = i.id.clone();
                 let near = i.from_me.clone().map(|(m, dir)| format!("{} {dir}", fmt::distance(m)));
                 view! {
                     <li data-id=i.id.clone() class=format!("state-{}", i.state)>
@@ -180,6 +270,18 @@ pub fn LivePanel() -> impl IntoView {
                         <button class="watch primary" on:click=move |_| watch(item.clone())>
                             {move || ctx.t("Regarder", "Watch")}
                         </button>
+                        <Show when=operator>
+                            <button class="manage" on:click={
+                                let id = manage_id.clone();
+                                move |_| {
+                                    control_problem.set(None);
+                                    confirm_end.set(false);
+                                    managing.set(Some(id.clone()));
+                                }
+                            }>
+                                {move || ctx.t("Gérer", "Manage")}
+                            </button>
+                        </Show>
                     </li>
                 }
             }).collect_view()}

@@ -24,7 +24,7 @@ use vigie_store::{PrivateState, Store};
 mod documents;
 mod live;
 pub use documents::{Me, OutboxSync, RemoteDocument};
-pub use live::{RemoteRelay, RemoteStream, Ticket};
+pub use live::{RemoteGrant, RemoteRelay, RemoteStream, Ticket};
 
 /// What went wrong talking to the platform.
 #[derive(Debug, thiserror::Error)]

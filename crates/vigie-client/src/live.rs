@@ -1,5 +1,5 @@
-//! Live body-cam streams, as a viewer: the streams my unit may watch, and a one-use
-//! viewing token for the player's WebSocket.
+//! Live body-cam streams: the streams my unit may watch and a one-use viewing token for
+//! the player (WebSocket or WHEP); for the CSU operator, who may watch which stream.
 
 use vigie_core::Timestamp;
 
@@ -18,6 +18,22 @@ pub struct RemoteStream {
     pub position: Option<(vigie_core::LatLon, Timestamp)>,
     /// The relay's state of its source, if it runs.
     pub relay: Option<RemoteRelay>,
+    /// The units that may watch it (all of them for the operator; my unit's for me).
+    #[serde(default)]
+    pub grants: Vec<RemoteGrant>,
+}
+
+/// A unit's permission to watch a stream, as the operator granted it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct RemoteGrant {
+    /// The unit.
+    pub unit: String,
+    /// Why (the intervention).
+    pub motif: String,
+    /// The operator who granted it.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// The relay's state of a stream's source.
@@ -63,6 +79,25 @@ impl Client {
     /// A viewing token for stream `id`.
     pub async fn live_ticket(&self, id: &str) -> Result<Ticket, ClientError> {
         self.send(self.http.post(format!("{}/v1/live/{id}/token", self.base))).await
+    }
+
+    /// The operator lets `unit` watch stream `id`, for `motif`.
+    pub async fn live_grant(&self, id: &str, unit: &str, motif: &str) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "unit": unit, "motif": motif });
+        let url = format!("{}/v1/live/{id}/grants", self.base);
+        self.send::<serde_json::Value>(self.http.post(url).json(&body)).await.map(drop)
+    }
+
+    /// The operator withdraws `unit`'s permission (its viewers are closed at once).
+    pub async fn live_revoke(&self, id: &str, unit: &str) -> Result<(), ClientError> {
+        let url = format!("{}/v1/live/{id}/revoke", self.base);
+        self.send::<serde_json::Value>(self.http.post(url).json(&serde_json::json!({ "unit": unit }))).await.map(drop)
+    }
+
+    /// The operator ends the relay of stream `id` (every view ends).
+    pub async fn live_end(&self, id: &str) -> Result<(), ClientError> {
+        let url = format!("{}/v1/live/{id}/end", self.base);
+        self.send::<serde_json::Value>(self.http.post(url).json(&serde_json::json!({}))).await.map(drop)
     }
 
     /// The WebSocket URL of a ticket (`ws://` or `wss://`, as the platform's address).

@@ -460,6 +460,39 @@ pub struct LiveItem {
     pub position_time: Option<String>,
     /// Distance (metres) and compass direction from me, when both positions are known.
     pub from_me: Option<(f64, String)>,
+    /// The units that may watch it, and why (all of them for the CSU operator).
+    pub grants: Vec<LiveGrant>,
+}
+
+/// A unit's permission to watch a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveGrant {
+    /// The unit's code.
+    pub unit: String,
+    /// Why (the intervention).
+    pub motif: String,
+    /// Who granted it and when, for people (« CSU-1, 14:02 »).
+    pub by: String,
+}
+
+/// What the CSU operator decides about a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum LiveControl {
+    /// `unit` may watch, for `motif`.
+    Grant {
+        /// The unit's code.
+        unit: String,
+        /// Why (at least 8 characters: the platform says so otherwise).
+        motif: String,
+    },
+    /// `unit` may no longer watch; its viewers are closed.
+    Revoke {
+        /// The unit's code.
+        unit: String,
+    },
+    /// The relay ends, and every view with it.
+    End,
 }
 
 /// What the player opens: the stream's WebSocket URL, or its WHEP endpoint where the

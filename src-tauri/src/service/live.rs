@@ -4,7 +4,7 @@
 use tokio::sync::MutexGuard;
 use vigie_client::{Client, ClientError};
 use vigie_core::Timestamp;
-use vigie_view::{AppError, LiveItem, LiveTicket};
+use vigie_view::{AppError, LiveControl, LiveItem, LiveTicket};
 
 use super::{client_err, Service};
 use crate::views;
@@ -37,6 +37,26 @@ impl Service {
         }
         let me = self.positions().current(now).ok().map(|f| f.position);
         Ok(r.map_err(client_err)?.iter().map(|s| views::live_item(s, me)).collect())
+    }
+
+    /// The CSU operator's decisions on stream `id`: who may watch it, or the end of its
+    /// relay. A session the platform forgot is renewed once.
+    pub async fn live_control(&self, id: &str, action: LiveControl) -> Result<(), AppError> {
+        let mut attempt = 0;
+        loop {
+            let guard = self.live_client(attempt > 0).await?;
+            let client = guard.as_ref().expect("logged in");
+            let r = match &action {
+                LiveControl::Grant { unit, motif } => client.live_grant(id, unit, motif).await,
+                LiveControl::Revoke { unit } => client.live_revoke(id, unit).await,
+                LiveControl::End => client.live_end(id).await,
+            };
+            if attempt == 0 && session_lost(&r) {
+                attempt += 1;
+                continue;
+            }
+            return r.map_err(client_err);
+        }
     }
 
     /// A one-use ticket to watch stream `id`.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Runtime, State};
 use vigie_view::{
     Account, AppError, AreaView, Around, AroundRequest, CameraCard, DocumentView, DraftForm, DraftProblem,
-    DraftRequest, LiveControl, LiveItem, LiveTicket, NewPrivateCamera, OutboxItem, Overview, PositionView, ReviewItem, SignRequest,
-    SyncReport,
+    DraftRequest, LiveControl, LiveItem, LiveTicket, NewPrivateCamera, OutboxItem, Overview, PositionView, ReviewItem,
+    SignRequest, SyncReport,
 };
 
 use crate::service::{parse_time, Service};

@@ -11,6 +11,7 @@ use vigie_e2e::{under_xvfb, Running};
 
 #[test]
 fn window_renders_the_ui() {
+    let _turn = crate::common::one_window();
     let bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_vigie-app"));
     let mut cmd = under_xvfb(&bin).unwrap_or_else(|e| panic!("{e}"));
     let data = tempfile::tempdir().unwrap();

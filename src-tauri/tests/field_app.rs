@@ -13,12 +13,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::common;
+use crate::common::{screenshots, shared, Platform};
 use serde_json::json;
 use vigie_core::around::{around, AroundQuery};
 use vigie_core::{CameraIndex, LatLon};
 use vigie_e2e::webdriver::{self, Driver, Session};
-mod common;
-use common::{screenshots, shared, Platform};
 
 /// The car's position: Place du Casino, Monte-Carlo.
 const CAR: (f64, f64) = (43.73940, 7.42760);
@@ -55,6 +55,7 @@ fn map_stats(s: &Session<'_>) -> serde_json::Value {
 
 #[test]
 fn officer_works_offline_then_syncs() {
+    let _turn = common::one_window();
     webdriver::ensure_installed().unwrap_or_else(|e| panic!("{e}"));
     let app = PathBuf::from(env!("CARGO_BIN_EXE_vigie-app"));
     let tmp = tempfile::tempdir().unwrap();

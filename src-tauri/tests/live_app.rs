@@ -7,113 +7,21 @@
 //!
 //! `VIGIE_LIVE_REPORT=FILE` writes the measured figures (the benchmark's source).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use vigie_core::live::Grant;
+use vigie_e2e::bodycam::RtspPublisher as Publisher;
 use vigie_e2e::webdriver::{self, Driver, Session};
 use vigie_server::audit::Actor;
 use vigie_server::db::LiveStreamRecord;
 
-mod common;
-use common::{approve, screenshots, Platform};
+use crate::common;
+use crate::common::live::{percentile, take_stamps, COLLECT};
+use crate::common::{approve, screenshots, Platform};
 
 const PIN: &str = "482915";
-
-fn built_beside(name: &str) -> PathBuf {
-    // Built beside this test by `cargo test --workspace` (cargo xtask test).
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(bin.exists(), "{} is missing: build the workspace (`cargo xtask test` does)", bin.display());
-    bin
-}
-
-/// The simulated body-cam and its gateway: `rtsp://…` once it listens.
-struct Publisher(std::process::Child, String);
-
-impl Publisher {
-    fn start() -> Publisher {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/vigie-relay/publish/bodycam-rtsp.py");
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(script)
-            .arg("--bodycam")
-            .arg(built_beside("vigie-bodycam"))
-            .args(["--port", "0", "--size", "640x360"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 with GStreamer's RTSP server (cargo xtask test installs them)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("ready ").unwrap_or_else(|| panic!("publisher: {line:?}")).to_string();
-        Publisher(child, url)
-    }
-}
-
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Page-side: at each video frame presented (requestVideoFrameCallback, or each
-/// animation frame where there is none), the stamp's row of pixels and the page's clock.
-const COLLECT: &str = r#"
-const c = document.createElement('canvas');
-const ctx = c.getContext('2d', { willReadFrequently: true });
-window.__stamps = [];
-// The player replaces its <video> when it reconnects: take the current one each time.
-const next = () => {
-  const v = document.getElementById('live-video');
-  if (v && v.requestVideoFrameCallback) v.requestVideoFrameCallback(grab); else requestAnimationFrame(grab);
-};
-const grab = () => {
-  const v = document.getElementById('live-video');
-  if (v && v.videoWidth) {
-    const w = v.videoWidth, b = Math.floor(w / 58);
-    c.width = w; c.height = b;
-    ctx.drawImage(v, 0, 0, w, v.videoHeight, 0, 0, w, v.videoHeight);
-    const px = ctx.getImageData(0, 0, w, b).data;
-    const row = [];
-    for (let x = 0; x < w; x++) {
-      const i = ((b >> 1) * w + x) * 4;
-      row.push(Math.round(0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]));
-    }
-    window.__stamps.push({ at: Date.now(), w, b, row, shown: window.vigieLive.stats().shownCaptureMs });
-    if (window.__stamps.length > 400) window.__stamps.shift();
-  }
-  if (window.__collecting) next();
-};
-window.__collecting = true;
-next();
-return !!HTMLVideoElement.prototype.requestVideoFrameCallback;
-"#;
-
-/// The frames the page sampled since the last call, and the stamps read from them: (page
-/// clock ms, stamp ms, shown time ms).
-fn take_stamps(s: &Session) -> (usize, Vec<(u64, u64, Option<u64>)>) {
-    let v = s.execute("const s = window.__stamps; window.__stamps = []; return s;", json!([])).unwrap();
-    let sampled = v.as_array().unwrap().len();
-    let read = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| {
-            let (w, b) = (e["w"].as_u64()? as usize, e["b"].as_u64()? as usize);
-            // A plane with the stamp's middle row at its place (`read` samples it there).
-            let mut luma = vec![0u8; w * b];
-            for (x, p) in e["row"].as_array()?.iter().enumerate() {
-                luma[(b / 2) * w + x] = p.as_u64()? as u8;
-            }
-            let stamp = vigie_relay::stamp::read(&luma, w, b)?;
-            Some((e["at"].as_u64()?, stamp, e["shown"].as_u64()))
-        })
-        .collect();
-    (sampled, read)
-}
 
 /// The player's state, for a failure's message.
 fn dump(s: &Session) -> serde_json::Value {
@@ -127,12 +35,9 @@ fn dump(s: &Session) -> serde_json::Value {
     .unwrap_or_default()
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 #[test]
 fn the_window_plays_a_relayed_body_cam_and_resumes_after_the_relay_restarts() {
+    let _turn = common::one_window();
     webdriver::ensure_installed().unwrap_or_else(|e| panic!("{e}"));
     let app =
         std::env::var_os("VIGIE_E2E_APP").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_BIN_EXE_vigie-app").into());
@@ -144,14 +49,14 @@ fn the_window_plays_a_relayed_body_cam_and_resumes_after_the_relay_restarts() {
     }
     common::monaco_basemap(&basemap);
     let mut platform = Platform::new(&platform_dir, &basemap);
-    let cam = Publisher::start();
+    let cam = Publisher::start(None);
 
     // The supervision centre relays the body-cam to the officer's unit (DSP-98).
     let console = Actor::console();
     let stream = LiveStreamRecord {
         id: "bc-test".into(),
         label: "Caméra-piéton 12 — patrouille Casino".into(),
-        source: cam.1.clone(),
+        source: cam.url.clone(),
         created_by: "CSU-1".into(),
         created_at: chrono::Utc::now(),
         ended_at: None,
@@ -204,20 +109,20 @@ fn the_window_plays_a_relayed_body_cam_and_resumes_after_the_relay_restarts() {
     s.wait_text("#live-status", long, |t| t.starts_with("En direct")).unwrap();
     let rvfc = s.execute(COLLECT, json!([])).unwrap();
     std::thread::sleep(Duration::from_secs(5));
-    let (sampled, seen) = take_stamps(&s);
+    let st = take_stamps(&s);
     // WebKitGTK under Xvfb calls back for a fraction of the 125 frames; each one it shows
     // must carry its stamp intact.
-    assert!(sampled >= 20, "{sampled} frames shown in 5 s (requestVideoFrameCallback: {rvfc})");
-    assert_eq!(seen.len(), sampled, "every frame shown decodes with its capture stamp");
-    assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1), "capture times go forward");
-    let mut delays: Vec<u64> = seen.iter().map(|(at, stamp, _)| at.saturating_sub(*stamp)).collect();
-    delays.sort_unstable();
+    assert!(st.sampled >= 20, "{} frames shown in 5 s (requestVideoFrameCallback: {rvfc})", st.sampled);
+    assert!(st.unread.is_empty(), "every frame shown decodes with its capture stamp: {:#?}", st.unread);
+    let seen = &st.seen;
+    assert!(seen.windows(2).all(|w| w[0].stamp <= w[1].stamp), "capture times go forward");
+    let delays = st.delays();
     let (p50, p95) = (percentile(&delays, 0.5), percentile(&delays, 0.95));
     // The time on screen is the frame's own capture time (the publisher's clock, from its
     // sender reports), not the viewer's.
     let time_text = s.text(&s.find("#live-time").unwrap()).unwrap();
     assert!(time_text.len() >= 10 && time_text.contains(':'), "{time_text:?}");
-    let shown_gap: Vec<u64> = seen.iter().filter_map(|(_, stamp, shown)| Some((*shown)?.abs_diff(*stamp))).collect();
+    let shown_gap: Vec<u64> = seen.iter().filter_map(|f| Some(f.shown?.abs_diff(f.stamp))).collect();
     assert!(!shown_gap.is_empty() && shown_gap.iter().all(|g| *g < 1000), "shown vs stamped: {shown_gap:?}");
     let first_frame_ms = s.execute("return window.vigieLive.stats().firstShownMs", json!([])).unwrap();
     s.screenshot(&screenshots().join("l1-live-playing.png")).unwrap();

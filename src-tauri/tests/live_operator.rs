@@ -13,13 +13,14 @@ use vigie_server::audit::Actor;
 use vigie_server::db::LiveStreamRecord;
 use vigie_server::model::{NewUser, Role};
 
-mod common;
-use common::{approve, screenshots, Platform};
+use crate::common;
+use crate::common::{approve, screenshots, Platform};
 
 const PIN: &str = "482915";
 
 #[test]
 fn the_operator_grants_withdraws_and_ends_a_stream_from_the_window() {
+    let _turn = common::one_window();
     webdriver::ensure_installed().unwrap_or_else(|e| panic!("{e}"));
     let app =
         std::env::var_os("VIGIE_E2E_APP").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_BIN_EXE_vigie-app").into());

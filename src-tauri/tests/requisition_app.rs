@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use vigie_e2e::webdriver::{self, Driver, Session};
 
-mod common;
-use common::{approve, screenshots, Platform};
+use crate::common;
+use crate::common::{approve, screenshots, Platform};
 
 /// The car's position: Place du Casino, Monte-Carlo.
 const CAR: (f64, f64) = (43.73940, 7.42760);
@@ -92,6 +92,7 @@ fn vigie_server_bin() -> PathBuf {
 
 #[test]
 fn requisition_signed_offline_countersigned_and_verified() {
+    let _turn = common::one_window();
     webdriver::ensure_installed().unwrap_or_else(|e| panic!("{e}"));
     // `VIGIE_E2E_APP` runs the walk on another build (the release one, for its figures).
     let app =

@@ -8,8 +8,8 @@ use vigie_server::audit::Actor;
 use vigie_server::db::DocumentDecision;
 use vigie_view::{DraftForm, DraftRequest, SignRequest};
 
-mod common;
-use common::{approve, Platform};
+use crate::common;
+use crate::common::{approve, Platform};
 
 const PIN: &str = "482915";
 

@@ -1,7 +1,9 @@
 //! Helpers for Vigie's end-to-end tests: start a program under Xvfb, read its stdout with
 //! a deadline, and never leave a process behind; drive the real window over WebDriver
-//! ([`webdriver`]); replay positions through gpsd ([`nmea`]).
+//! ([`webdriver`]); replay positions through gpsd ([`nmea`]); a simulated body-cam
+//! ([`bodycam`]).
 
+pub mod bodycam;
 pub mod nmea;
 pub mod webdriver;
 

@@ -108,12 +108,7 @@ fn walk(bin: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     let mut steps: Vec<(String, Vec<f64>)> = Vec::new();
     for i in 0..WALKS {
         let _ = std::fs::remove_file(&report);
-        crate::run_cmd(
-            crate::cargo()
-                .args(["test", "-p", "vigie-app", "--test", "requisition_app", "--", "--nocapture"])
-                .env("VIGIE_E2E_APP", bin)
-                .env("VIGIE_WALK_REPORT", &report),
-        )?;
+        crate::run_cmd(app_test("requisition_app").env("VIGIE_E2E_APP", bin).env("VIGIE_WALK_REPORT", &report))?;
         let text = std::fs::read_to_string(&report).with_context(|| report.display().to_string())?;
         for (j, line) in text.lines().enumerate() {
             let (name, v) = line.split_once('\t').context("walk report line")?;
@@ -163,6 +158,14 @@ fn live(bin: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     ])
 }
 
+/// `cargo test` of the app's end-to-end tests in `module` alone (they are modules of one
+/// test binary, `src-tauri/tests/integration.rs`), printing what they print.
+fn app_test(module: &str) -> std::process::Command {
+    let mut cmd = crate::cargo();
+    cmd.args(["test", "-p", "vigie-app", "--test", "integration", "--", &format!("{module}::"), "--nocapture"]);
+    cmd
+}
+
 /// Runs end-to-end test `test` of the app crate [`LIVE_RUNS`] times, each writing its
 /// figures (`key\tvalue` lines) where `report_var` says: the median of each figure.
 fn medians_of_runs(
@@ -174,8 +177,8 @@ fn medians_of_runs(
     let mut runs: Vec<std::collections::HashMap<String, f64>> = Vec::new();
     for _ in 0..LIVE_RUNS {
         let _ = std::fs::remove_file(&report);
-        let mut cmd = crate::cargo();
-        cmd.args(["test", "-p", "vigie-app", "--test", test, "--", "--nocapture"]).env(report_var, &report);
+        let mut cmd = app_test(test);
+        cmd.env(report_var, &report);
         if let Some(app) = app {
             cmd.env("VIGIE_E2E_APP", app);
         }

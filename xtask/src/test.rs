@@ -31,19 +31,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     step("format", &mut || run_cmd(cargo().args(["fmt", "--all", "--check"])))?;
     // Both routes to wasm, so that the fallback keeps working; the standard one last, so
     // that `src-ui/dist` holds its output.
-    step("UI to wasm, fallback route", &mut || crate::ui::build(&crate::ui::Options { fallback: true }).map(|_| ()))?;
+    step("UI to wasm, fallback route", &mut || {
+        crate::ui::build(&crate::ui::Options { fallback: true })?;
+        prune(&["wasm-fallback"])
+    })?;
     step("UI to wasm", &mut || crate::ui::build(&crate::ui::Options::default()).map(|_| ()))?;
     step("lints", &mut || {
-        run_cmd(cargo().args([
-            "clippy",
-            "--workspace",
-            "--exclude",
-            "vigie-ui",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))?;
+        // The whole workspace, the UI included (natively): the same features as the test
+        // build below, so that both share every build script and proc macro.
+        run_cmd(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
         run_cmd(cargo().args([
             "clippy",
             "-p",
@@ -53,7 +49,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "--",
             "-D",
             "warnings",
-        ]))
+        ]))?;
+        // `src-ui/dist` holds the UI; nothing below reads the wasm builds.
+        prune(&["release", "wasm32-unknown-unknown"])
     })?;
     step("tests", &mut || {
         // The storage tests run on both engines: a throw-away PostgreSQL cluster lives for
@@ -78,5 +76,22 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         eprintln!("{name:<28} {secs:>7.1} s");
     }
     eprintln!("{:<28} {:>7.1} s", "total", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// CI's disk is finite (two runs died of ENOSPC): with `VIGIE_PRUNE_TARGET=1`, which
+/// `.ci/run` sets, each build's output is deleted from the target dir once no later step
+/// reads it. A developer's warm target dir keeps everything.
+fn prune(dirs: &[&str]) -> anyhow::Result<()> {
+    if std::env::var_os("VIGIE_PRUNE_TARGET").is_none_or(|v| v != "1") {
+        return Ok(());
+    }
+    for dir in dirs {
+        let path = crate::target_dir().join(dir);
+        if path.exists() {
+            eprintln!("(pruning {})", path.display());
+            std::fs::remove_dir_all(&path).map_err(|e| anyhow::anyhow!("cannot delete {}: {e}", path.display()))?;
+        }
+    }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! resumed, cut by a proxy mid-transfer and resumed, restarted when the platform's file
 //! changed between the two halves, and refused when the bytes do not hash right.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;

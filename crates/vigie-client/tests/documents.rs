@@ -3,7 +3,7 @@
 //! with the sync worker killed (SIGKILL) at random and a proxy that drops, stalls and
 //! resets connections — the platform must end with exactly the documents signed.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -291,11 +291,13 @@ async fn a_killed_worker_and_a_lossy_network_lose_and_duplicate_nothing() {
     let job_file = dir.path().join("job.json");
     std::fs::write(&job_file, serde_json::to_vec(&job).unwrap()).unwrap();
 
+    // The worker's name as libtest knows it: this module's path without the crate's name.
+    let worker = format!("{}::outbox_worker_until_killed", module_path!().split_once("::").unwrap().1);
     let mut kills = 0;
     let mut pause = 0x2545_f491_u64;
     while rounds(&job.rounds_log) < 200 {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "outbox_worker_until_killed", "--ignored", "--nocapture", "--test-threads=1"])
+            .args(["--exact", &worker, "--ignored", "--nocapture", "--test-threads=1"])
             .env("VIGIE_OUTBOX_JOB", &job_file)
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -303,6 +305,10 @@ async fn a_killed_worker_and_a_lossy_network_lose_and_duplicate_nothing() {
         // Killed at a random point: while signing, pushing, or recording the outcome.
         pause = pause.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         tokio::time::sleep(std::time::Duration::from_millis(80 + (pause >> 33) % 400)).await;
+        // The worker loops until killed: one that ended by itself never ran (or crashed).
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the outbox worker `{worker}` ended by itself ({status}) instead of syncing until killed");
+        }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         kills += 1;

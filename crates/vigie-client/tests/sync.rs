@@ -2,7 +2,7 @@
 //! store: enrol, wait for approval, log in, full package, delta, then the platform goes
 //! away and the store still answers.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

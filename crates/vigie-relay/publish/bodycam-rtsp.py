@@ -38,7 +38,6 @@ class Factory(GstRtspServer.RTSPMediaFactory):
     def __init__(self, args):
         super().__init__()
         self.args = args
-        # config-interval=-1: parameter sets before every keyframe, so a client may join late.
         # rawvideoparse times each frame from the frame rate, so RTP timestamps advance by
         # exactly one frame each; config-interval=-1 repeats the parameter sets before
         # every keyframe, so a client may join late.

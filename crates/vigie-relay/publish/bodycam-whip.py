@@ -6,10 +6,11 @@ H.264 by x264 at zero latency, constrained baseline (what every WebRTC peer deco
 B-frames, a keyframe a second. The relay takes it as it comes, untranscoded.
 
 Non-trickle: the offer is posted once ICE gathering is complete (the relay is ICE-lite and
-answers with its addresses). When the peer connection fails, or the relay's RTCP receiver
-reports (one a second) stop for 3 s, or the POST fails, the body-cam starts again with
-backoff (250 ms doubling to 4 s), as a body-cam on a patchy network does. Refused (a
-wrong key, a relay the operator ended: 401, 403, 409), it stops and exits with status 2.
+answers with its addresses). When the peer connection fails or is not up 5 s after the
+answer, or the relay's RTCP reports (four a second) stop for 1 s, or the POST fails, the
+body-cam starts again with backoff (250 ms doubling to 2 s), as a body-cam on a patchy
+network does. Refused (a wrong key, a relay the operator ended: 401, 403, 409), it stops
+and exits with status 2.
 
 With --report URL it also reports the body-cam's position every second, walking along
 --route (`lat,lon;lat,lon;...`), with the same key.
@@ -44,9 +45,13 @@ from gateway import parse_route, report_positions  # noqa: E402
 
 PROG = "bodycam-whip"
 RETRY_FIRST_S = 0.25
-RETRY_MAX_S = 4.0
+RETRY_MAX_S = 2.0
 # No RTCP receiver report from the relay for this long: it is gone, start again.
-SILENT_RELAY_S = 3.0
+SILENT_RELAY_S = 1.0
+# Connected (ICE, DTLS) this long after the relay's answer at most: slower than a report
+# interval on a loaded or distant link.
+CONNECT_S = 5.0
+CHECK_RELAY_MS = 250
 
 
 def log(msg):
@@ -61,7 +66,9 @@ class Attempt:
         self.args = args
         self.location = None
         self.done = False
-        self.last_report = time.monotonic()
+        self.answered_at = None
+        self.last_report = None
+        self.hooked = False
         width, height = args.size.split("x")
         cmd = [args.bodycam, "--raw", "--out", "-", "--size", args.size, "--fps", str(args.fps)]
         self.encoder = subprocess.Popen(cmd, stdout=subprocess.PIPE)
@@ -80,7 +87,7 @@ class Attempt:
         self.offered = False
         self.pipe.set_state(Gst.State.PLAYING)
         GLib.timeout_add(2000, self.post_offer)  # gathering may never say complete
-        self.watch = GLib.timeout_add(1000, self.check_relay)
+        self.watch = GLib.timeout_add(CHECK_RELAY_MS, self.check_relay)
 
     def on_negotiation_needed(self, webrtc):
         tr = webrtc.emit("get-transceiver", 0)
@@ -148,12 +155,16 @@ class Attempt:
             return False
         desc = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, msg)
         self.webrtc.emit("set-remote-description", desc, Gst.Promise.new())
-        self.last_report = time.monotonic()
+        self.answered_at = time.monotonic()
         return False
 
     def on_connection(self, webrtc, _spec):
         state = webrtc.get_property("connection-state")
         if state == GstWebRTC.WebRTCPeerConnectionState.CONNECTED:
+            # The silence clock starts now at the latest: the first report is due within
+            # a report interval, and the relay may die before sending it.
+            if self.last_report is None:
+                self.last_report = time.monotonic()
             print("connected", flush=True)
             GLib.idle_add(self.body.connected, self)
         elif state in (
@@ -165,39 +176,32 @@ class Attempt:
             GLib.idle_add(self.body.failed, self)
 
     def check_relay(self):
-        """Asks webrtcbin for its stats: the relay's receiver reports must keep coming."""
+        """The relay's RTCP reports must keep coming once it answered."""
         if self.done:
             return False
-        if self.location is not None:
-            self.webrtc.emit("get-stats", None, Gst.Promise.new_with_change_func(self.on_stats, None))
+        if self.answered_at is None:
+            return True
+        if not self.hooked:
+            # webrtcbin's rtpbin session 0 (everything is bundled on it) says when an RTCP
+            # packet arrives: the relay's receiver reports, four a second.
+            rtpbin = self.webrtc.get_by_name("rtpbin")
+            session = rtpbin.emit("get-internal-session", 0) if rtpbin is not None else None
+            if session is not None:
+                session.connect("on-receiving-rtcp", self.on_rtcp)
+                self.hooked = True
+        now = time.monotonic()
+        if self.last_report is None:
+            if now - self.answered_at > CONNECT_S:
+                log(f"not connected {CONNECT_S:.0f} s after the relay's answer")
+                GLib.idle_add(self.body.failed, self)
+        elif now - self.last_report > SILENT_RELAY_S:
+            log(f"no report from the relay for {SILENT_RELAY_S:.1f} s")
+            GLib.idle_add(self.body.failed, self)
         return True
 
-    def on_stats(self, promise, _):
-        reply = promise.get_reply()
-        if reply is None:
-            return
-        seen = []
-
-        def each(_field, value):
-            # The relay's receiver reports: the highest sequence number each one says it
-            # received grows while it receives.
-            if isinstance(value, Gst.Structure):
-                ok, kind = value.get_enum("type", GstWebRTC.WebRTCStatsType)
-                if ok and kind == GstWebRTC.WebRTCStatsType.REMOTE_INBOUND_RTP and value.has_field("gst-rtpsource-stats"):
-                    source = value.get_value("gst-rtpsource-stats")
-                    got, seq = source.get_uint("rb-exthighestseq")
-                    if got:
-                        seen.append(seq)
-            return True
-
-        reply.foreach(each)
-        now = time.monotonic()
-        if seen and seen != getattr(self, "last_seen", None):
-            self.last_seen = seen
-            self.last_report = now
-        if now - self.last_report > SILENT_RELAY_S:
-            log(f"no report from the relay for {SILENT_RELAY_S:.0f} s")
-            GLib.idle_add(self.body.failed, self)
+    def on_rtcp(self, _session, _buffer):
+        # A streaming thread: one assignment, read by check_relay on the main loop.
+        self.last_report = time.monotonic()
 
     def stop(self, delete):
         if self.done:

@@ -112,7 +112,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/v1/live/{id}/whep",
         "a viewing token (Bearer or ?token=, one use, 60 s): WHEP, SDP offer in, answer out; audited join and leave",
     ),
-    ("DELETE", "/v1/live/{id}/whep/{session}", "the WHEP session's own unguessable address (ends the view)"),
+    (
+        "DELETE",
+        "/v1/live/{id}/whep/{session}",
+        "the viewing token that opened the session, at its unguessable address (ends the view)",
+    ),
     ("POST", "/v1/live/{id}/whip", "the stream's publisher key: WHIP, the body-cam's SDP offer in, answer out"),
     ("DELETE", "/v1/live/{id}/whip/{session}", "the stream's publisher key (ends the publication)"),
     (

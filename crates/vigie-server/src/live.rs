@@ -198,6 +198,13 @@ pub struct TokenHolder {
 /// relay pulls).
 pub const WHIP_SOURCE: &str = "whip";
 
+/// What the platform keeps of a viewing token's secret, its SHA-256: the key under which
+/// it is issued, taken, and asked to end the WHEP view it opened.
+pub fn token_hash(secret: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes()).into()
+}
+
 /// A WebRTC session (a WHEP viewer or a WHIP publisher), ended through its address.
 #[derive(Clone)]
 pub struct RtcSession {
@@ -205,6 +212,9 @@ pub struct RtcSession {
     pub stream: String,
     /// Whether it publishes (WHIP) rather than views (WHEP).
     pub publisher: bool,
+    /// The SHA-256 of the bearer credential that opened it (the viewing token, the
+    /// publisher key): only its holder may end it.
+    pub credential: [u8; 32],
     /// Cancel to end it.
     pub stop: CancellationToken,
 }
@@ -252,11 +262,12 @@ impl Live {
         sessions.insert(id.into(), session);
     }
 
-    /// Ends WebRTC session `id` of stream `stream`; false if there is none.
-    pub fn end_session(&self, stream: &str, id: &str, publisher: bool) -> bool {
+    /// Ends WebRTC session `id` of stream `stream` for the holder of `credential` (its
+    /// SHA-256); false if there is no such session of theirs.
+    pub fn end_session(&self, stream: &str, id: &str, publisher: bool, credential: &[u8; 32]) -> bool {
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         match sessions.get(id) {
-            Some(s) if s.stream == stream && s.publisher == publisher => {
+            Some(s) if s.stream == stream && s.publisher == publisher && &s.credential == credential => {
                 s.stop.cancel();
                 sessions.remove(id);
                 true
@@ -319,11 +330,10 @@ impl Live {
 
     /// Issues a one-use viewing token: its secret (only its hash is kept).
     pub fn issue_token(&self, token: ViewingToken, role: Role, now: Timestamp) -> Result<String, String> {
-        use sha2::Digest;
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| format!("no randomness: {e}"))?;
         let secret = vigie_core::proof::hex(&secret);
-        self.keep_token(sha2::Sha256::digest(secret.as_bytes()).into(), TokenHolder { token, role }, now);
+        self.keep_token(token_hash(&secret), TokenHolder { token, role }, now);
         Ok(secret)
     }
 

@@ -98,7 +98,13 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, Option<&str>, &str)] = &[
         Some("Sdp"),
         "Sdp",
     ),
-    ("DELETE", "/v1/live/{id}/whep/{session}", "End a WHEP view", None, "Empty"),
+    (
+        "DELETE",
+        "/v1/live/{id}/whep/{session}",
+        "End a WHEP view (Bearer: the viewing token that opened it)",
+        None,
+        "Empty",
+    ),
     (
         "POST",
         "/v1/live/{id}/whip",

@@ -2,9 +2,7 @@
 //! metadata and hash; the download is whole or a byte range (resume), guarded by
 //! `If-Range`, never gzip-encoded, refused without a session, and audited.
 
-mod common;
-
-use common::{sha256_hex, write_pmtiles, Device, TestServer};
+use crate::common::{sha256_hex, write_pmtiles, Device, TestServer};
 use vigie_server::model::Role;
 
 const MONACO_META: &str = r#"{"name":"Monaco","built_at":"2025-02-11T10:00:00Z","vector_layers":[]}"#;

@@ -1,6 +1,6 @@
 //! The administration CLI, run as an administrator would, on a real SQLite file.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 

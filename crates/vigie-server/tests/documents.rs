@@ -2,9 +2,9 @@
 //! when tampered, replayed by another author or signed by a revoked device; reviewed by
 //! the supervisors of the author's unit only.
 
-mod common;
+use crate::common;
 
-use common::{Device, TestServer};
+use crate::common::{Device, TestServer};
 use ed25519_dalek::Signer;
 use vigie_core::document::{countersign_message, Decision, Document, DocumentKind, SignedDocument};
 use vigie_server::model::{DeviceState, Role};

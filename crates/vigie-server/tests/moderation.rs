@@ -2,9 +2,9 @@
 //! administrators, merged into a known camera instead of copied, and the outcome visible
 //! to the officer who submitted it.
 
-mod common;
+use crate::common;
 
-use common::{Device, TestServer};
+use crate::common::{Device, TestServer};
 use vigie_core::camera::{CameraKind, CameraType, Holder, View};
 use vigie_core::{Camera, LatLon, LocalFrame};
 use vigie_server::audit::Actor;

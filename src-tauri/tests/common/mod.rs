@@ -3,12 +3,22 @@
 //! the unit DSP-98, its officer OFF-1 and its supervisor SUP-1, and the Monaco cameras.
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::json;
 use vigie_server::audit::Actor;
 use vigie_server::model::{DeviceState, NewUser, Role};
+
+/// Held by every test that opens a window or a browser, for its whole run: they take
+/// turns, so that each has the two cores to itself (the live tests assert latencies). A
+/// test that failed while holding it does not stop the others.
+pub fn one_window() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 pub fn shared(rel: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel);

@@ -201,6 +201,7 @@ async function connectWhep(p, ticket) {
     }
     if (r.status !== 201) throw new Error(`WHEP ${r.status}: ${await r.text()}`);
     p.whepSession = new URL(r.headers.get("Location"), ticket.whep).href;
+    p.whepToken = ticket.token;
     await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
   } catch (e) {
     if (p.pc !== pc || p.stopped) return;
@@ -232,7 +233,7 @@ function closePeer(p) {
   }
   if (p.whepSession) {
     // Tell the relay at once rather than let ICE time out (best effort).
-    fetch(p.whepSession, { method: "DELETE" }).catch(() => {});
+    fetch(p.whepSession, { method: "DELETE", headers: { Authorization: `Bearer ${p.whepToken}` } }).catch(() => {});
     p.whepSession = null;
   }
 }

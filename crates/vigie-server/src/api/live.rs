@@ -21,7 +21,7 @@ use vigie_core::LatLon;
 use super::{blocking, random_bytes, require, ApiError, ApiJson, ApiQuery, AppState};
 use crate::audit::Actor;
 use crate::db::LiveStreamRecord;
-use crate::live::{RelayStatus, RtcSession, SourceState, TokenHolder};
+use crate::live::{token_hash, RelayStatus, RtcSession, SourceState, TokenHolder};
 use crate::model::{Principal, Role};
 use crate::rtc::{self, Side};
 use tokio_util::sync::CancellationToken;
@@ -224,19 +224,23 @@ pub async fn ws(
     ApiQuery(q): ApiQuery<WsQuery>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let holder = take_viewing_token(&st, &id, q.token).await?;
+    let (holder, _) = take_viewing_token(&st, &id, q.token).await?;
     let upgrade = upgrade.map_err(|e| ApiError::BadRequest(format!("a WebSocket upgrade is expected: {e}")))?;
     let relay = st.live.relay(&id).ok_or_else(|| ApiError::NotFound(format!("live stream {id} is not relayed")))?;
     Ok(upgrade.on_upgrade(move |socket| watch(st, relay, holder, socket)).into_response())
 }
 
 /// Takes the one-use viewing token `secret` for stream `id`: its holder, if the token is
-/// valid for this stream and its holder may still view it.
-async fn take_viewing_token(st: &AppState, id: &str, secret: Option<String>) -> Result<TokenHolder, ApiError> {
+/// valid for this stream and its holder may still view it, and the token's hash.
+async fn take_viewing_token(
+    st: &AppState,
+    id: &str,
+    secret: Option<String>,
+) -> Result<(TokenHolder, [u8; 32]), ApiError> {
     let secret = secret.ok_or_else(|| {
         ApiError::Unauthenticated(format!("a viewing token is required: ?token= from POST /v1/live/{id}/token"))
     })?;
-    let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    let hash = token_hash(&secret);
     let holder = st
         .live
         .take_token(&hash)
@@ -244,7 +248,7 @@ async fn take_viewing_token(st: &AppState, id: &str, secret: Option<String>) -> 
     holder.token.check(id, Utc::now()).map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
     // The grant may have been withdrawn since the token was issued.
     still_allowed(st, id, &holder).await.map_err(ApiError::Forbidden)?;
-    Ok(holder)
+    Ok((holder, hash))
 }
 
 /// How long a send may wait for a viewer's socket before the viewer is dropped.
@@ -455,13 +459,13 @@ pub async fn whep(
     body: String,
 ) -> Result<Response, ApiError> {
     let secret = bearer(&headers).map(str::to_string).or(q.token);
-    let holder = take_viewing_token(&st, &id, secret).await?;
+    let (holder, credential) = take_viewing_token(&st, &id, secret).await?;
     sdp_offer(&headers, &body)?;
     let relay = st.live.relay(&id).ok_or_else(|| ApiError::NotFound(format!("live stream {id} is not relayed")))?;
     let (answer, peer) = rtc::answer(&body, addrs.local.ip(), Side::Viewer).await.map_err(ApiError::BadRequest)?;
     let session = hex(&random_bytes::<16>()?);
     let stop = CancellationToken::new();
-    st.live.add_session(&session, RtcSession { stream: id.clone(), publisher: false, stop: stop.clone() });
+    st.live.add_session(&session, RtcSession { stream: id.clone(), publisher: false, credential, stop: stop.clone() });
     let location = format!("/v1/live/{id}/whep/{session}");
     tokio::spawn(async move {
         let (stc, r, h) = (&*st, &*relay, &holder);
@@ -509,12 +513,20 @@ pub struct SessionPath {
     session: String,
 }
 
-/// `DELETE /v1/live/{id}/whep/{session}`: the viewer leaves.
-pub async fn whep_delete(State(st): State<Arc<AppState>>, Path(p): Path<SessionPath>) -> Result<StatusCode, ApiError> {
-    if st.live.end_session(&p.id, &p.session, false) {
+/// `DELETE /v1/live/{id}/whep/{session}`: the viewer leaves, with the viewing token that
+/// opened the session (`Authorization: Bearer`).
+pub async fn whep_delete(
+    State(st): State<Arc<AppState>>,
+    Path(p): Path<SessionPath>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| {
+        ApiError::Unauthenticated("the viewing token that opened the session is required: Authorization: Bearer".into())
+    })?;
+    if st.live.end_session(&p.id, &p.session, false, &token_hash(token)) {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound("no such WHEP session".into()))
+        Err(ApiError::NotFound("no such WHEP session opened with this token".into()))
     }
 }
 
@@ -549,7 +561,10 @@ pub async fn whip(
     let (answer, peer) = rtc::answer(&body, addrs.local.ip(), Side::Publisher).await.map_err(ApiError::BadRequest)?;
     let session = hex(&random_bytes::<16>()?);
     let stop = CancellationToken::new();
-    st.live.add_session(&session, RtcSession { stream: id.clone(), publisher: true, stop: stop.clone() });
+    st.live.add_session(
+        &session,
+        RtcSession { stream: id.clone(), publisher: true, credential: hash, stop: stop.clone() },
+    );
     let location = format!("/v1/live/{id}/whip/{session}");
     let actor = Actor { name: format!("publisher of {id}"), role: None, unit: None };
     let from = Utc::now();
@@ -593,10 +608,10 @@ pub async fn whip_delete(
         move || check_publisher(&st, &id, &hash)
     })
     .await?;
-    if st.live.end_session(&p.id, &p.session, true) {
+    if st.live.end_session(&p.id, &p.session, true, &hash) {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound("no such WHIP session".into()))
+        Err(ApiError::NotFound("no such WHIP session opened with this key".into()))
     }
 }
 

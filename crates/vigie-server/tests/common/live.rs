@@ -1,8 +1,7 @@
-//! The live relay's test kit: a simulated body-cam behind a real RTSP server, and
+//! The live relay's test kit: the body-cam that publishes by WHIP, and
 //! headless viewers on the relay's WebSocket.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -17,56 +16,7 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
-/// `vigie-bodycam`, built by `cargo test --workspace` beside this test's binary.
-pub fn bodycam_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("vigie-bodycam");
-    assert!(
-        bin.exists(),
-        "{} is missing: `cargo build -p vigie-relay --bin vigie-bodycam` (cargo xtask test builds it)",
-        bin.display()
-    );
-    bin
-}
-
-/// The simulated body-cam and its gateway (`crates/vigie-relay/publish/bodycam-rtsp.py`),
-/// stopped when dropped.
-pub struct Publisher {
-    pub url: String,
-    child: Child,
-}
-
-impl Publisher {
-    /// Starts it on a free port; with `report` = (position URL, key, route) it also
-    /// reports positions.
-    pub fn start(report: Option<(&str, &str, &str)>) -> Publisher {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../vigie-relay/publish/bodycam-rtsp.py");
-        let mut cmd = Command::new("/usr/bin/python3");
-        cmd.arg(script).arg("--bodycam").arg(bodycam_binary()).args(["--port", "0", "--size", "640x360"]);
-        if let Some((url, key, route)) = report {
-            cmd.args(["--report", url, "--key", key, "--route", route]);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 (cargo xtask test installs python3-gi and gir1.2-gst-rtsp-server-1.0)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("ready ")
-            .unwrap_or_else(|| panic!("the publisher did not start: {line:?}"))
-            .to_string();
-        Publisher { url, child }
-    }
-}
-
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use vigie_e2e::bodycam::{bodycam_binary, publish_script};
 
 pub async fn post_json(s: &TestServer, d: &Device, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
     let r = s.http.post(s.url(path)).bearer_auth(d.token.as_ref().unwrap()).json(body).send().await.unwrap();
@@ -134,9 +84,8 @@ pub struct WhipPublisher {
 impl WhipPublisher {
     /// Starts publishing to `whip` with the stream's publisher key.
     pub fn start(whip: &str, key: &str) -> WhipPublisher {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../vigie-relay/publish/bodycam-whip.py");
         let mut child = Command::new("/usr/bin/python3")
-            .arg(script)
+            .arg(publish_script("bodycam-whip.py"))
             .arg("--bodycam")
             .arg(bodycam_binary())
             .args(["--whip", whip, "--key", key, "--size", "640x360"])

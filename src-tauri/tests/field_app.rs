@@ -69,13 +69,13 @@ fn officer_works_offline_then_syncs() {
 
     let gpsd = common::car_gpsd(tmp.path(), CAR);
 
-    let driver = Driver::start(&[
+    let app_env = [
         ("VIGIE_DATA_DIR", app_dir.display().to_string()),
         ("VIGIE_GPSD", gpsd.addr.clone()),
         ("VIGIE_SYNC_INTERVAL_S", "3".into()),
         ("VIGIE_TEST_FAST_KDF", "1".into()),
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    ];
+    let driver = Driver::start(&app_env).unwrap_or_else(|e| panic!("{e}"));
     let shots = screenshots();
     let long = Duration::from_secs(60);
 
@@ -176,8 +176,10 @@ fn officer_works_offline_then_syncs() {
     s.wait_text("#add-saved", long, |t| t.contains("Bijouterie du Casino")).unwrap();
     s.screenshot(&shots.join("5-private-camera.png")).unwrap();
     s.close().unwrap();
+    drop(driver);
 
     // --- The app restarts, still offline: the camera is there, pending.
+    let driver = Driver::start(&app_env).unwrap_or_else(|e| panic!("{e}"));
     let s = driver.session(&app).unwrap_or_else(|e| panic!("{e}"));
     s.click_css("#tab-around").unwrap();
     let first = s

@@ -304,6 +304,8 @@ fn requisition_signed_offline_countersigned_and_verified() {
     s.type_into("#draft-facts", "Rixe devant le casino").unwrap();
     std::thread::sleep(Duration::from_millis(500));
     s.close().unwrap();
+    drop(driver);
+    let driver = Driver::start(&officer_env).unwrap_or_else(|e| panic!("{e}"));
     let s = driver.session(&app).unwrap_or_else(|e| panic!("{e}"));
     s.wait_text("#toast", long, |t| t.contains("Brouillon en cours repris")).unwrap();
     let facts = s.execute("return document.querySelector('#draft-facts').value", json!([])).unwrap();

@@ -16,7 +16,8 @@ use crate::Running;
 pub struct Driver {
     base: String,
     http: reqwest::blocking::Client,
-    _process: Running,
+    process: Running,
+    opened: std::cell::Cell<bool>,
 }
 
 /// The installed `tauri-driver`, or how to get it.
@@ -72,7 +73,7 @@ impl Driver {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Ok(Driver { base, http, _process: process })
+        Ok(Driver { base, http, process, opened: Default::default() })
     }
 
     /// Opens `url` in a new headless Chromium (a [`Driver::chromium`] session), with the
@@ -93,28 +94,35 @@ impl Driver {
         Ok(session)
     }
 
-    /// Opens a session: launches the app at `application`.
+    /// Opens its session: launches the app at `application`. One per driver: a second
+    /// session on the same WebKitWebDriver once hung until the client's timeout (CI,
+    /// 2026-11-23), so an app that restarts gets a new [`Driver`].
     pub fn session(&self, application: &Path) -> Result<Session<'_>, String> {
+        if self.opened.replace(true) {
+            return Err("this driver already opened its session: start a new Driver for each launch".into());
+        }
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "wry",
             "tauri:options": { "application": application },
         }}});
-        let v = self.post("/session", &caps)?;
+        let v = self.post("/session", &caps).map_err(|e| {
+            format!("opening a session with {}: {e}\n{}", application.display(), self.process.stderr_text())
+        })?;
         let id = v["sessionId"].as_str().ok_or_else(|| format!("no session id in {v}"))?.to_string();
         Ok(Session { driver: self, id })
     }
 
     fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
-        let r = self.http.post(format!("{}{path}", self.base)).json(body).send().map_err(|e| e.to_string())?;
+        let r = self.http.post(format!("{}{path}", self.base)).json(body).send().map_err(with_causes)?;
         Self::value(r)
     }
 
     fn get(&self, path: &str) -> Result<Value, String> {
-        Self::value(self.http.get(format!("{}{path}", self.base)).send().map_err(|e| e.to_string())?)
+        Self::value(self.http.get(format!("{}{path}", self.base)).send().map_err(with_causes)?)
     }
 
     fn delete(&self, path: &str) -> Result<Value, String> {
-        Self::value(self.http.delete(format!("{}{path}", self.base)).send().map_err(|e| e.to_string())?)
+        Self::value(self.http.delete(format!("{}{path}", self.base)).send().map_err(with_causes)?)
     }
 
     fn value(r: reqwest::blocking::Response) -> Result<Value, String> {
@@ -125,6 +133,18 @@ impl Driver {
         }
         Ok(v.get("value").cloned().unwrap_or(v))
     }
+}
+
+/// A request's error with its causes (reqwest's own message alone does not say whether
+/// the connection was refused or timed out).
+fn with_causes(e: reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }
 
 /// A session: one running app.

@@ -149,6 +149,24 @@ fn a_store_from_an_older_version_is_migrated_with_its_data() {
     assert_eq!(store.setting("lang").unwrap().as_deref(), Some("fr"));
 }
 
+/// The app restarted while its previous run still holds the file (closing a WAL database
+/// takes an exclusive lock to checkpoint it): the new run waits instead of failing.
+#[test]
+fn the_store_opens_while_a_closing_app_still_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigie.sqlite3");
+    drop(Store::open(&path).unwrap());
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(holder);
+    });
+    let store = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.registry_info().unwrap(), None);
+    release.join().unwrap();
+}
+
 #[test]
 fn a_store_from_a_newer_version_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,6 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use vigie_core::auth::{self, PublicKey};
 use vigie_core::document::{countersign_message, Decision, DocumentStatus, SignedDocument};
 use vigie_core::proof::hex;
@@ -310,7 +309,7 @@ impl FromRequestParts<Arc<AppState>> for Principal {
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or_else(|| ApiError::Unauthenticated("the Authorization header is not `Bearer <token>`".into()))?;
-        let hash: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        let hash = crate::secret_hash(token.trim());
         let db = state.db.clone();
         blocking(move || db.principal(&hash, Utc::now()).map_err(ApiError::from)).await?.ok_or_else(|| {
             ApiError::Unauthenticated("the session is unknown, expired, or its device was revoked".into())
@@ -461,7 +460,7 @@ async fn auth_token(
             }
         }
         let token = b64().encode(random_bytes::<32>()?);
-        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let hash = crate::secret_hash(&token);
         let expires = Utc::now() + Duration::seconds(ttl);
         let actor = Actor {
             name: device.rio.clone(),

@@ -22,6 +22,13 @@ pub mod verify;
 
 use std::sync::Arc;
 
+/// What the platform keeps of a bearer secret (a session token, a live viewing token, a
+/// stream's publisher key): its SHA-256, the key it is found under.
+pub fn secret_hash(secret: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes()).into()
+}
+
 /// Opens the database named by the configuration.
 pub fn open_db(config: &config::Config) -> anyhow::Result<Arc<db::Db>> {
     let db = match config.database()? {

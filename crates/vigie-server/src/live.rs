@@ -198,13 +198,6 @@ pub struct TokenHolder {
 /// relay pulls).
 pub const WHIP_SOURCE: &str = "whip";
 
-/// What the platform keeps of a viewing token's secret, its SHA-256: the key under which
-/// it is issued, taken, and asked to end the WHEP view it opened.
-pub fn token_hash(secret: &str) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(secret.as_bytes()).into()
-}
-
 /// A WebRTC session (a WHEP viewer or a WHIP publisher), ended through its address.
 #[derive(Clone)]
 pub struct RtcSession {
@@ -333,7 +326,7 @@ impl Live {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| format!("no randomness: {e}"))?;
         let secret = vigie_core::proof::hex(&secret);
-        self.keep_token(token_hash(&secret), TokenHolder { token, role }, now);
+        self.keep_token(crate::secret_hash(&secret), TokenHolder { token, role }, now);
         Ok(secret)
     }
 
@@ -358,7 +351,6 @@ pub struct NewSource {
 /// pushes with the publisher key) and makes a new stream's id and key; errors name the
 /// field.
 pub fn new_source(label: &str, source: &str, by: &str, now: Timestamp) -> Result<NewSource, String> {
-    use sha2::Digest;
     let label = label.trim();
     if label.is_empty() {
         return Err("label: which body-cam, worn by whom?".into());
@@ -384,7 +376,7 @@ pub fn new_source(label: &str, source: &str, by: &str, now: Timestamp) -> Result
             position: None,
             grants: Vec::new(),
         },
-        key_hash: sha2::Sha256::digest(publisher_key.as_bytes()).into(),
+        key_hash: crate::secret_hash(&publisher_key),
         publisher_key,
     })
 }

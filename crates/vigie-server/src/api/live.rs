@@ -13,7 +13,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use vigie_core::live::{self, Grant, ViewingToken};
 use vigie_core::proof::hex;
 use vigie_core::LatLon;
@@ -21,7 +20,7 @@ use vigie_core::LatLon;
 use super::{blocking, random_bytes, require, ApiError, ApiJson, ApiQuery, AppState};
 use crate::audit::Actor;
 use crate::db::LiveStreamRecord;
-use crate::live::{token_hash, RelayStatus, RtcSession, SourceState, TokenHolder};
+use crate::live::{RelayStatus, RtcSession, SourceState, TokenHolder};
 use crate::model::{Principal, Role};
 use crate::rtc::{self, Side};
 use tokio_util::sync::CancellationToken;
@@ -240,7 +239,7 @@ async fn take_viewing_token(
     let secret = secret.ok_or_else(|| {
         ApiError::Unauthenticated(format!("a viewing token is required: ?token= from POST /v1/live/{id}/token"))
     })?;
-    let hash = token_hash(&secret);
+    let hash = crate::secret_hash(&secret);
     let holder = st
         .live
         .take_token(&hash)
@@ -400,7 +399,7 @@ fn publisher_key(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
     let key = bearer(headers).ok_or_else(|| {
         ApiError::Unauthenticated("the stream's publisher key is required: Authorization: Bearer <key>".into())
     })?;
-    Ok(Sha256::digest(key.trim().as_bytes()).into())
+    Ok(crate::secret_hash(key.trim()))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -523,7 +522,7 @@ pub async fn whep_delete(
     let token = bearer(&headers).ok_or_else(|| {
         ApiError::Unauthenticated("the viewing token that opened the session is required: Authorization: Bearer".into())
     })?;
-    if st.live.end_session(&p.id, &p.session, false, &token_hash(token)) {
+    if st.live.end_session(&p.id, &p.session, false, &crate::secret_hash(token)) {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("no such WHEP session opened with this token".into()))
